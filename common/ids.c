@@ -1,0 +1,57 @@
+/*
+ * common/ids.c - see ids.h.
+ */
+#include "common/ids.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <time.h>
+
+void ids_uuid_v4(char out[IDS_UUID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    randombytes_buf(b, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+int ids_is_uuid(const char *s, size_t len)
+{
+    if (len != IDS_UUID_LEN)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void ids_now_rfc3339(char out[IDS_TIME_LEN + 1])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, IDS_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+    int ms = (int)(ts.tv_nsec / 1000000);
+    out[n] = '.';
+    out[n + 1] = (char)('0' + ms / 100);
+    out[n + 2] = (char)('0' + ms / 10 % 10);
+    out[n + 3] = (char)('0' + ms % 10);
+    out[n + 4] = 'Z';
+    out[n + 5] = '\0';
+}

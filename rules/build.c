@@ -1,0 +1,52 @@
+/*
+ * rules/build.c - see build.h.
+ */
+#include "rules/build.h"
+
+size_t build_utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            n++;
+    return n;
+}
+
+/* 1 when the text has a C0/C1 control character or DEL. */
+static int has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return 1;
+        if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f)
+            return 1;
+    }
+    return 0;
+}
+
+static int is_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return 0;
+    return 1;
+}
+
+void build_validate(const struct build *b, struct violations *v)
+{
+    if (b->name == NULL) {
+        violations_add(v, "name", "required", "name is required");
+    } else {
+        size_t chars = build_utf8_chars(b->name, b->name_len);
+        if (chars == 0 || is_blank(b->name, b->name_len))
+            violations_add(v, "name", "required", "name must not be empty");
+        else if (chars > BUILD_NAME_MAX_CHARS)
+            violations_add(v, "name", "too_long", "name has %zu characters; at most %d allowed", chars,
+                           BUILD_NAME_MAX_CHARS);
+        if (has_control(b->name, b->name_len))
+            violations_add(v, "name", "not_allowed", "name must not contain control characters");
+    }
+    if (b->level < BUILD_LEVEL_MIN || b->level > BUILD_LEVEL_MAX)
+        violations_add(v, "level", "out_of_range", "level must be %d..%d", BUILD_LEVEL_MIN, BUILD_LEVEL_MAX);
+}

@@ -1,0 +1,191 @@
+/*
+ * server/main.c - character-server: load and check everything that can fail
+ * (configuration, tokens, migrations), open the listening sockets, then hand
+ * over to the master loop. Subcommand `token` prints a new API token.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/listen.h"
+#include "server/master.h"
+#include "storage/migrate.h"
+#include "storage/store.h"
+
+extern char **environ;
+
+/* The migrations folder: the source tree's when this binary sits in a build tree, else the installed one. */
+static char *default_migrations_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            strcpy(slash + 1, "config.status");
+            struct stat st;
+            if (stat(exe, &st) == 0 && stat(SRCDIR "/migrations", &st) == 0)
+                return xstrdup(SRCDIR "/migrations");
+        }
+    }
+    return xstrdup(DATADIR "/migrations");
+}
+
+/* Create the folder that will hold `path` (one level), so a fresh checkout just works. */
+static int ensure_parent_dir(const char *path, struct err *e)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", dir, strerror(errno));
+    return 0;
+}
+
+/* Check (and with --migrate apply) the SQLite migrations before any worker starts. */
+static int check_migrations(const struct settings *s, struct err *e)
+{
+    struct migration_set set = {0};
+    struct store *st = NULL;
+    int rc = migrate_load_dir(s->migrations_dir, &set, e);
+    if (rc != 0)
+        goto out;
+    if ((rc = ensure_parent_dir(s->database, e)) != 0)
+        goto out;
+    struct store_options so = {s->busy_timeout_ms, strcmp(s->synchronous, "full") == 0, 0};
+    if ((rc = store_open(s->database, &so, &st, e)) != 0)
+        goto out;
+    size_t pending = 0;
+    if ((rc = migrate_sqlite_status(store_db(st), &set, &pending, e)) != 0)
+        goto out;
+    if (pending > 0 && !s->migrate) {
+        rc = err_set(e, ERR_PENDING,
+                     "database \"%s\" has %zu pending migration(s) from \"%s\": run scripts/migrate up, or start "
+                     "with --migrate",
+                     s->database, pending, s->migrations_dir);
+        goto out;
+    }
+    if (pending > 0) {
+        size_t applied = 0;
+        if ((rc = migrate_sqlite_apply(store_db(st), &set, &applied, e)) != 0)
+            goto out;
+        log_info("applied %zu migration(s) to %s", applied, s->database);
+    }
+out:
+    store_close(st);
+    migrate_set_release(&set);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct settings s;
+    struct err e = {0};
+    settings_init(&s);
+    if (settings_load(&s, argc, argv, environ, &e) != 0) {
+        fprintf(stderr, "character-server: %s\n", e.msg);
+        fprintf(stderr, "try \"character-server --help\"\n");
+        settings_release(&s);
+        return 2;
+    }
+    if (s.show_help) {
+        settings_usage(stdout, "character-server");
+        settings_release(&s);
+        return 0;
+    }
+    if (s.show_version) {
+        printf("character-server %s\n", PACKAGE_VERSION);
+        settings_release(&s);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "character-server: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (optind < argc) {
+        int rc = 0;
+        if (strcmp(argv[optind], "token") == 0 && optind + 1 == argc) {
+            char tok[64];
+            auth_token_generate(tok);
+            printf("%s\n", tok);
+            sodium_memzero(tok, sizeof(tok));
+        } else {
+            fprintf(stderr, "character-server: unknown command \"%s\" (commands: token)\n", argv[optind]);
+            rc = 2;
+        }
+        settings_release(&s);
+        return rc;
+    }
+    int lvl = log_level_parse(s.log_level);
+    log_setup(lvl < 0 ? LOG_INFO : (enum log_level)lvl, "master");
+    if (s.migrations_dir == NULL)
+        s.migrations_dir = default_migrations_dir();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    struct auth a;
+    int rc = auth_init(&a, &s, &e);
+    if (rc == 0 && s.check_config) {
+        struct migration_set set = {0};
+        rc = migrate_load_dir(s.migrations_dir, &set, &e);
+        migrate_set_release(&set);
+        if (rc == 0) {
+            settings_print(&s, stdout);
+            printf("# configuration ok: %zu token(s)\n", a.n);
+        }
+        goto out;
+    }
+    if (rc == 0)
+        rc = check_migrations(&s, &e);
+    if (rc != 0)
+        goto out;
+
+    int fds[CONFIG_MAX_BINDS];
+    size_t nfds = 0;
+    for (size_t i = 0; i < s.nbinds; i++) {
+        int fd = listen_open(s.binds[i], s.reuseport, &e);
+        if (fd < 0) {
+            rc = fd;
+            goto out;
+        }
+        char where[160];
+        listen_describe(fd, where, sizeof(where));
+        log_info("listening on %s", where);
+        if (s.reuseport && !listen_is_unix(s.binds[i]))
+            close(fd); /* checked it can bind; each worker binds its own */
+        else
+            fds[nfds++] = fd;
+    }
+    if (s.db_uri != NULL)
+        log_warn("harperdb.uri (DB_URI) is set, but this build has no HarperDB write-through yet: serving "
+                 "from SQLite only");
+    log_info("starting %d worker(s), database %s, offline mode (SQLite only)", s.workers, s.database);
+    rc = master_run(&s, &a, fds, nfds);
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    auth_release(&a);
+    curl_global_cleanup();
+    settings_release(&s);
+    return rc;
+out:
+    if (rc != 0)
+        fprintf(stderr, "character-server: %s\n", e.msg);
+    auth_release(&a);
+    curl_global_cleanup();
+    settings_release(&s);
+    return rc == 0 ? 0 : rc == ERR_PENDING ? 3 : 2;
+}

@@ -1,0 +1,71 @@
+/*
+ * server/problem.c - see problem.h. The table below is the whole mapping.
+ */
+#include "server/problem.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "server/http.h"
+
+static const struct {
+    int status;
+    const char *title;
+    const char *type;
+} kinds[PROBLEM_KIND_COUNT] = {
+    [PROBLEM_BAD_REQUEST] = {400, "Bad Request", "about:blank"},
+    [PROBLEM_UNAUTHORIZED] = {401, "Unauthorized", "about:blank"},
+    [PROBLEM_FORBIDDEN] = {403, "Forbidden", "about:blank"},
+    [PROBLEM_NOT_FOUND] = {404, "Not Found", "about:blank"},
+    [PROBLEM_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", "about:blank"},
+    [PROBLEM_PRECONDITION_FAILED] = {412, "Precondition Failed", "about:blank"},
+    [PROBLEM_TOO_LARGE] = {413, "Content Too Large", "about:blank"},
+    [PROBLEM_UNSUPPORTED_MEDIA] = {415, "Unsupported Media Type", "about:blank"},
+    [PROBLEM_VALIDATION] = {422, "Unprocessable Content", "urn:character-api:problem:validation"},
+    [PROBLEM_INTERNAL] = {500, "Internal Server Error", "about:blank"},
+    [PROBLEM_UNAVAILABLE] = {503, "Service Unavailable", "about:blank"},
+};
+
+int problem_status(enum problem_kind kind)
+{
+    return kinds[kind].status;
+}
+
+enum problem_kind problem_from_err(int code)
+{
+    switch (code) {
+    case ERR_INVALID: return PROBLEM_BAD_REQUEST;
+    case ERR_NOT_FOUND: return PROBLEM_NOT_FOUND;
+    case ERR_CONFLICT: return PROBLEM_PRECONDITION_FAILED;
+    case ERR_TOO_LARGE: return PROBLEM_TOO_LARGE;
+    case ERR_UNAVAILABLE: return PROBLEM_UNAVAILABLE;
+    default: return PROBLEM_INTERNAL;
+    }
+}
+
+void problem_send(h2o_req_t *req, enum problem_kind kind, const char *detail, const struct violations *v)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(kinds[kind].type));
+    json_object_set_new(o, "title", json_string(kinds[kind].title));
+    json_object_set_new(o, "status", json_integer(kinds[kind].status));
+    json_object_set_new(o, "detail", json_string(detail != NULL ? detail : kinds[kind].title));
+    if (v != NULL) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < v->n; i++) {
+            json_t *x = json_object();
+            json_object_set_new(x, "field", json_string(v->items[i].field));
+            json_object_set_new(x, "code", json_string(v->items[i].code));
+            json_object_set_new(x, "message", json_string(v->items[i].message));
+            json_array_append_new(list, x);
+        }
+        json_object_set_new(o, "errors", list);
+        if (v->truncated)
+            json_object_set_new(o, "errors_truncated", json_true());
+    }
+    if (kind == PROBLEM_UNAUTHORIZED)
+        http_add_header(req, "www-authenticate", "Bearer realm=\"character-api\"");
+    http_send_json_value(req, kinds[kind].status, "application/problem+json", o);
+    json_decref(o);
+}

@@ -1,0 +1,51 @@
+/*
+ * server/worker.h - one worker process: its own h2o event loop and context,
+ * its own SQLite connection, both created after fork(). Accepts on the
+ * listening sockets it inherits (or opens its own with SO_REUSEPORT), tracks
+ * its connections so a graceful stop can close idle keep-alive connections at
+ * once and let in-flight requests finish before a deadline.
+ */
+#ifndef SERVER_WORKER_H
+#define SERVER_WORKER_H
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "server/auth.h"
+#include "server/config.h"
+#include "storage/store.h"
+
+struct listener_set;
+
+struct worker {
+    int index;                          /* 0..workers-1 */
+    const struct settings *settings;    /* borrowed from the master (copy-on-write) */
+    const struct auth *auth;            /* borrowed from the master */
+    struct store *store;                /* this process's SQLite connection */
+    h2o_globalconf_t globalconf;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listeners[CONFIG_MAX_BINDS];
+    size_t nlisteners;
+    h2o_linklist_t conns;               /* struct worker_conn, every open connection */
+    size_t nconns;
+    int draining;
+    char reqid_prefix[13];              /* random per process; request ids are prefix-counter */
+    uint64_t reqid_counter;
+    uint64_t requests;
+};
+
+/*
+ * Run a worker until it is told to stop (SIGTERM: graceful, SIGINT/SIGQUIT:
+ * at once) or its master goes away. `fds` are the inherited listening sockets
+ * (nfds may be 0 when settings->reuseport makes each worker open its own).
+ * Returns the process exit status (0 after a clean stop).
+ */
+int worker_run(int index, const struct settings *s, const struct auth *a, const int *fds, size_t nfds);
+
+/* The worker that owns the current process (valid inside worker_run). */
+struct worker *worker_self(void);
+
+#endif

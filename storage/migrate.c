@@ -1,0 +1,1651 @@
+/*
+ * storage/migrate.c - the migration engine: reads migrations/NNNN_name.yaml files
+ * (the original Flask API's `init` format and the commands described in
+ * migrate.h), validates them strictly and applies them to SQLite, recording each
+ * applied file in schema_migrations.
+ *
+ * It owns the YAML reading (libyaml's event API, into a small tree that keeps
+ * 1-based line/column for every node), the validation, the SQL it generates and
+ * the tracking table. Every name it puts into SQL has been checked to be an
+ * identifier ([A-Za-z_][A-Za-z0-9_]{0,62}) and is double-quoted as well. It must
+ * not talk to HarperDB: schemas and `store: harper` commands and attributes are
+ * parsed (so another engine can use them) and skipped here.
+ *
+ * After parsing, every attribute's `store` is its effective store: an attribute
+ * without one inherits its command's. In MIGRATE_INDEXES ops the attributes only
+ * carry a name (type is NULL, index is 1).
+ */
+#include "storage/migrate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <yaml.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#ifdef PACKAGE_VERSION
+#define TOOL_VERSION PACKAGE_VERSION
+#else
+#define TOOL_VERSION "0.1.0"
+#endif
+
+#define MAX_COMMANDS 1000     /* commands per file */
+#define MAX_ITEMS 256         /* schemas, tables or attributes per command */
+#define MAX_DEPTH 64          /* YAML nesting */
+#define MAX_NODES 1000000     /* YAML nodes per file */
+#define MAX_IDENT 63          /* characters in a table, schema or attribute name */
+#define MAX_FILES 10000       /* migration files in a directory */
+#define MAX_REPORTED 8        /* validation problems spelled out in one error */
+#define DEFAULT_BUSY_MS 10000 /* busy timeout set when the connection has none */
+
+/* ------------------------------------------------------------------------- */
+/* A growable string; bounded by its input (a migration is at most 4 MiB).   */
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p != NULL ? b->p + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->p = xrealloc(b->p, b->cap);
+    }
+}
+
+/* Empty the buffer for the next statement, keeping its memory. */
+static void sb_reset(struct sbuf *b)
+{
+    b->len = 0;
+    if (b->p != NULL)
+        b->p[0] = '\0';
+}
+
+/* ------------------------------------------------------------------------- */
+/* The YAML tree.                                                            */
+
+enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
+
+struct ynode {
+    enum ykind kind;
+    int line, col; /* 1-based */
+    int plain;     /* a scalar written without quotes */
+    char *text;    /* scalar value, NUL-terminated (may hold other NULs: see len) */
+    size_t len;
+    struct ynode **kids; /* sequence items, or mapping keys and values alternating */
+    size_t nkids, cap;
+};
+
+struct loader {
+    yaml_parser_t parser;
+    const char *path;
+    const unsigned char *buf;
+    size_t len;
+    size_t nodes;
+    struct err *e;
+};
+
+static void node_free(struct ynode *n)
+{
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < n->nkids; i++)
+        node_free(n->kids[i]);
+    free(n->kids);
+    free(n->text);
+    free(n);
+}
+
+static void node_push(struct ynode *n, struct ynode *kid)
+{
+    if (n->nkids == n->cap) {
+        n->cap = n->cap ? n->cap * 2 : 8;
+        n->kids = xrealloc(n->kids, n->cap * sizeof(*n->kids));
+    }
+    n->kids[n->nkids++] = kid;
+}
+
+/* 1-based line and column of byte `offset` of the input. */
+static void offset_position(const unsigned char *buf, size_t len, size_t offset, size_t *line, size_t *col)
+{
+    size_t l = 1, c = 1;
+    for (size_t i = 0; i < offset && i < len; i++) {
+        if (buf[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+/* Turn the parser's error into "PATH:LINE:COL: problem (context)". */
+static int yaml_fail(struct loader *ld)
+{
+    const yaml_parser_t *p = &ld->parser;
+    const char *problem = p->problem != NULL ? p->problem : "invalid yaml";
+    size_t line, col;
+
+    if (p->error == YAML_MEMORY_ERROR)
+        return err_set(ld->e, ERR_GENERIC, "%s: out of memory reading yaml", ld->path);
+    if (p->error == YAML_READER_ERROR) {
+        offset_position(ld->buf, ld->len, p->problem_offset, &line, &col);
+        if (p->problem_value != -1)
+            return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s (#%X)", ld->path, line, col, problem,
+                           (unsigned)p->problem_value);
+        return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s", ld->path, line, col, problem);
+    }
+    line = p->problem_mark.line + 1;
+    col = p->problem_mark.column + 1;
+    if (p->context != NULL)
+        return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s (%s at line %zu, column %zu)", ld->path, line, col, problem,
+                       p->context, (size_t)p->context_mark.line + 1, (size_t)p->context_mark.column + 1);
+    return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s", ld->path, line, col, problem);
+}
+
+static int next_event(struct loader *ld, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&ld->parser, ev))
+        return yaml_fail(ld);
+    return 0;
+}
+
+/* Build the node that starts with `ev` (consumed) and everything inside it. */
+static int load_node(struct loader *ld, yaml_event_t *ev, int depth, struct ynode **out)
+{
+    struct ynode *n = NULL;
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    int rc = 0;
+
+    *out = NULL;
+    if (++ld->nodes > MAX_NODES) {
+        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: more than %d yaml nodes", ld->path, line, col, MAX_NODES);
+        goto out;
+    }
+    if (depth > MAX_DEPTH) {
+        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: yaml nested deeper than %d levels", ld->path, line, col,
+                     MAX_DEPTH);
+        goto out;
+    }
+    if (ev->type == YAML_ALIAS_EVENT) {
+        rc = err_set(ld->e, ERR_INVALID, "%s:%d:%d: yaml aliases (*%s) are not supported", ld->path, line, col,
+                     (const char *)ev->data.alias.anchor);
+        goto out;
+    }
+    if (ev->type != YAML_SCALAR_EVENT && ev->type != YAML_SEQUENCE_START_EVENT &&
+        ev->type != YAML_MAPPING_START_EVENT) {
+        rc = err_set(ld->e, ERR_GENERIC, "%s:%d:%d: unexpected yaml event %d", ld->path, line, col, (int)ev->type);
+        goto out;
+    }
+
+    n = xcalloc(1, sizeof(*n));
+    n->line = line;
+    n->col = col;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        n->kind = Y_SCALAR;
+        n->text = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        n->len = ev->data.scalar.length;
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        goto out;
+    }
+
+    yaml_event_type_t end = YAML_SEQUENCE_END_EVENT;
+    n->kind = Y_SEQ;
+    if (ev->type == YAML_MAPPING_START_EVENT) {
+        end = YAML_MAPPING_END_EVENT;
+        n->kind = Y_MAP;
+    }
+    for (;;) {
+        yaml_event_t child;
+        struct ynode *kid;
+        rc = next_event(ld, &child);
+        if (rc != 0)
+            goto out;
+        if (child.type == end) {
+            yaml_event_delete(&child);
+            break;
+        }
+        rc = load_node(ld, &child, depth + 1, &kid);
+        if (rc != 0)
+            goto out;
+        node_push(n, kid);
+    }
+
+out:
+    yaml_event_delete(ev);
+    if (rc != 0) {
+        node_free(n);
+        return rc;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Read the one document of the stream into *root (NULL for an empty stream). */
+static int load_yaml(const char *path, const char *buf, size_t len, struct ynode **root, struct err *e)
+{
+    struct loader ld = {.path = path, .buf = (const unsigned char *)buf, .len = len, .e = e};
+    yaml_event_t ev;
+    int rc;
+
+    *root = NULL;
+    if (!yaml_parser_initialize(&ld.parser))
+        return err_set(e, ERR_GENERIC, "%s: cannot initialise the yaml parser", path);
+    yaml_parser_set_input_string(&ld.parser, ld.buf, len);
+
+    rc = next_event(&ld, &ev); /* stream start */
+    if (rc != 0)
+        goto out;
+    yaml_event_delete(&ev);
+    rc = next_event(&ld, &ev);
+    if (rc != 0)
+        goto out;
+    if (ev.type == YAML_STREAM_END_EVENT) {
+        yaml_event_delete(&ev);
+        goto out;
+    }
+    yaml_event_delete(&ev); /* document start */
+    rc = next_event(&ld, &ev);
+    if (rc != 0)
+        goto out;
+    rc = load_node(&ld, &ev, 1, root);
+    if (rc != 0)
+        goto out;
+    rc = next_event(&ld, &ev); /* document end */
+    if (rc != 0)
+        goto out;
+    yaml_event_delete(&ev);
+    rc = next_event(&ld, &ev);
+    if (rc != 0)
+        goto out;
+    if (ev.type != YAML_STREAM_END_EVENT)
+        rc = err_set(e, ERR_INVALID, "%s:%d:%d: a migration file holds one yaml document, found another", path,
+                     (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1);
+    yaml_event_delete(&ev);
+
+out:
+    yaml_parser_delete(&ld.parser);
+    if (rc != 0) {
+        node_free(*root);
+        *root = NULL;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Validation: the tree becomes migrate_ops; every problem is collected.     */
+
+struct pctx {
+    const char *path;
+    int code; /* the first problem's code */
+    size_t nerrs;
+    char msgs[MAX_REPORTED][384];
+    struct migrate_op *ops;
+    size_t nops, capops;
+};
+
+/* A node described for a message: a sanitised, shortened quote of a scalar, or its shape. */
+struct shown {
+    char s[80];
+};
+
+static struct shown show(const struct ynode *n)
+{
+    struct shown r;
+    if (n->kind == Y_MAP) {
+        snprintf(r.s, sizeof(r.s), "a mapping");
+    } else if (n->kind == Y_SEQ) {
+        snprintf(r.s, sizeof(r.s), "a sequence");
+    } else if (n->plain && (n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
+                            strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0)) {
+        snprintf(r.s, sizeof(r.s), "nothing");
+    } else {
+        size_t j = 0;
+        r.s[j++] = '"';
+        for (size_t i = 0; i < n->len && j < sizeof(r.s) - 6; i++) {
+            unsigned char ch = (unsigned char)n->text[i];
+            r.s[j++] = (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\') ? '?' : (char)ch;
+        }
+        if (n->len > sizeof(r.s) - 6 - 1) {
+            r.s[j++] = '.';
+            r.s[j++] = '.';
+            r.s[j++] = '.';
+        }
+        r.s[j++] = '"';
+        r.s[j] = '\0';
+    }
+    return r;
+}
+
+static void bad(struct pctx *c, int code, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record one problem, positioned at node `at` (or at the file when NULL). */
+static void bad(struct pctx *c, int code, const struct ynode *at, const char *fmt, ...)
+{
+    if (c->nerrs++ == 0)
+        c->code = code;
+    if (c->nerrs > MAX_REPORTED)
+        return;
+    char *m = c->msgs[c->nerrs - 1];
+    size_t size = sizeof(c->msgs[0]);
+    int n =
+        at != NULL ? snprintf(m, size, "%s:%d:%d: ", c->path, at->line, at->col) : snprintf(m, size, "%s: ", c->path);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m + n, size - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* Join the collected problems into e: "problem; problem; and N more problems". */
+static int report(const struct pctx *c, struct err *e)
+{
+    char out[sizeof(e->msg)];
+    size_t used = 0, shown = 0, kept = c->nerrs < MAX_REPORTED ? c->nerrs : MAX_REPORTED;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < kept; i++) {
+        size_t len = strlen(c->msgs[i]);
+        size_t reserve = i + 1 < c->nerrs ? 40 : 0;
+        if (i > 0 && used + 2 + len + reserve >= sizeof(out))
+            break;
+        int n = snprintf(out + used, sizeof(out) - used, "%s%s", i > 0 ? "; " : "", c->msgs[i]);
+        if (n > 0)
+            used += (size_t)n < sizeof(out) - used ? (size_t)n : sizeof(out) - used - 1;
+        shown++;
+    }
+    if (shown < c->nerrs && used < sizeof(out))
+        snprintf(out + used, sizeof(out) - used, "; and %zu more problem%s", c->nerrs - shown,
+                 c->nerrs - shown == 1 ? "" : "s");
+    return err_set(e, c->code, "%s", out);
+}
+
+static int is_null(const struct ynode *n)
+{
+    return n->kind == Y_SCALAR && n->plain &&
+           (n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 || strcmp(n->text, "Null") == 0 ||
+            strcmp(n->text, "NULL") == 0);
+}
+
+static int scalar_is(const struct ynode *n, const char *s)
+{
+    return n->kind == Y_SCALAR && n->len == strlen(s) && memcmp(n->text, s, n->len) == 0;
+}
+
+/* Parse a YAML boolean (plain true/false, yes/no, on/off in lower, title or upper case). */
+static int parse_bool(const struct ynode *n, int *out)
+{
+    static const char *yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+    static const char *no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+    if (n->kind != Y_SCALAR || !n->plain)
+        return -1;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (scalar_is(n, yes[i])) {
+            *out = 1;
+            return 0;
+        }
+        if (scalar_is(n, no[i])) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Whether n is an identifier usable as a table, schema or attribute name. */
+static int is_ident(const struct ynode *n)
+{
+    if (n->kind != Y_SCALAR || n->len == 0 || n->len > MAX_IDENT)
+        return 0;
+    for (size_t i = 0; i < n->len; i++) {
+        char ch = n->text[i];
+        int alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+        if (!alpha && !(i > 0 && ch >= '0' && ch <= '9'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Check that n names a `what` (table, schema, attribute); returns a copy or NULL after recording why not. */
+static char *take_ident(struct pctx *c, const struct ynode *n, const char *what, const char *where)
+{
+    if (n->kind != Y_SCALAR || is_null(n)) {
+        bad(c, ERR_INVALID, n, "%s name in %s must be a string, not %s", what, where, show(n).s);
+        return NULL;
+    }
+    if (!is_ident(n)) {
+        bad(c, ERR_INVALID, n,
+            "invalid %s name %s in %s: use letters, digits and underscores, not starting with a digit, "
+            "at most %d characters",
+            what, show(n).s, where, MAX_IDENT);
+        return NULL;
+    }
+    if (strcmp(what, "table") == 0 &&
+        (strncasecmp(n->text, "sqlite_", 7) == 0 || strcasecmp(n->text, "schema_migrations") == 0)) {
+        bad(c, ERR_INVALID, n, "table name %s in %s is reserved", show(n).s, where);
+        return NULL;
+    }
+    return xstrndup(n->text, n->len);
+}
+
+static int parse_store(struct pctx *c, const struct ynode *n, const char *where, int *store)
+{
+    if (scalar_is(n, "both"))
+        *store = MIGRATE_STORE_BOTH;
+    else if (scalar_is(n, "sqlite"))
+        *store = MIGRATE_STORE_SQLITE;
+    else if (scalar_is(n, "harper"))
+        *store = MIGRATE_STORE_HARPER;
+    else {
+        bad(c, ERR_INVALID, n, "store in %s must be sqlite, harper or both, not %s", where, show(n).s);
+        return -1;
+    }
+    return 0;
+}
+
+/* One key a mapping may hold; filled in by take_fields(). */
+struct field {
+    const char *name;
+    const struct ynode *key, *val;
+};
+
+/* Sort the keys of `map` into `fields`, recording unknown, duplicate and non-string keys. */
+static void take_fields(struct pctx *c, const struct ynode *map, const char *where, struct field *fields, size_t nf)
+{
+    for (size_t i = 0; i + 1 < map->nkids; i += 2) {
+        const struct ynode *k = map->kids[i];
+        size_t f;
+        if (k->kind != Y_SCALAR) {
+            bad(c, ERR_INVALID, k, "keys in %s must be strings, not %s", where, show(k).s);
+            continue;
+        }
+        for (f = 0; f < nf; f++)
+            if (scalar_is(k, fields[f].name))
+                break;
+        if (f == nf)
+            bad(c, ERR_INVALID, k, "unknown key %s in %s", show(k).s, where);
+        else if (fields[f].key != NULL)
+            bad(c, ERR_INVALID, k, "duplicate key %s in %s", show(k).s, where);
+        else {
+            fields[f].key = k;
+            fields[f].val = map->kids[i + 1];
+        }
+    }
+}
+
+/* Choose between "attributes" and its accepted misspelling "attibutes"; -1 when both are given. */
+static int pick_attributes(struct pctx *c, const struct field *right, const struct field *misspelt, const char *where,
+                           const struct ynode **out)
+{
+    *out = right->val;
+    if (misspelt->key == NULL)
+        return 0;
+    if (right->key != NULL) {
+        bad(c, ERR_INVALID, misspelt->key, "both \"attributes\" and \"attibutes\" in %s", where);
+        return -1;
+    }
+    log_warn("%s:%d:%d: \"attibutes\" is a misspelling of \"attributes\"; accepted", c->path, misspelt->key->line,
+             misspelt->key->col);
+    *out = misspelt->val;
+    return 0;
+}
+
+static void attrs_free(struct migrate_attr *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].name);
+        free(a[i].type);
+    }
+    free(a);
+}
+
+static void op_free(struct migrate_op *op)
+{
+    free(op->schema);
+    free(op->table);
+    attrs_free(op->attrs, op->nattrs);
+    memset(op, 0, sizeof(*op));
+}
+
+static void push_op(struct pctx *c, struct migrate_op *op)
+{
+    if (c->nops == c->capops) {
+        c->capops = c->capops ? c->capops * 2 : 16;
+        c->ops = xrealloc(c->ops, c->capops * sizeof(*c->ops));
+    }
+    c->ops[c->nops++] = *op;
+    memset(op, 0, sizeof(*op));
+}
+
+/* One attribute: a name, or {name, type, index, store} (names_only: just a name). */
+static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, int op_store, int names_only,
+                      struct migrate_attr *a)
+{
+    size_t before = c->nerrs;
+    char inner[160];
+
+    memset(a, 0, sizeof(*a));
+    a->store = op_store;
+    if (n->kind != Y_MAP || names_only) {
+        if (names_only && n->kind != Y_SCALAR) {
+            bad(c, ERR_INVALID, n, "attributes in %s must be names, not %s", where, show(n).s);
+            return -1;
+        }
+        a->name = take_ident(c, n, "attribute", where);
+        if (a->name == NULL)
+            return -1;
+        a->type = names_only ? NULL : xstrdup("text");
+        a->index = names_only;
+        return 0;
+    }
+
+    struct field f[] = {{"name", NULL, NULL}, {"type", NULL, NULL}, {"index", NULL, NULL}, {"store", NULL, NULL}};
+    const struct ynode *name = NULL;
+    for (size_t i = 0; i + 1 < n->nkids; i += 2)
+        if (scalar_is(n->kids[i], "name"))
+            name = n->kids[i + 1];
+    if (name != NULL && is_ident(name))
+        snprintf(inner, sizeof(inner), "attribute \"%s\" of %s", name->text, where);
+    else
+        snprintf(inner, sizeof(inner), "an attribute of %s", where);
+    take_fields(c, n, inner, f, sizeof(f) / sizeof(f[0]));
+
+    if (f[0].val == NULL)
+        bad(c, ERR_INVALID, n, "%s has no name", inner);
+    else
+        a->name = take_ident(c, f[0].val, "attribute", where);
+
+    if (f[1].val == NULL)
+        a->type = xstrdup("text");
+    else if (scalar_is(f[1].val, "text") || scalar_is(f[1].val, "integer") || scalar_is(f[1].val, "real") ||
+             scalar_is(f[1].val, "blob"))
+        a->type = xstrdup(f[1].val->text);
+    else
+        bad(c, ERR_INVALID, f[1].val, "type of %s must be text, integer, real or blob, not %s", inner,
+            show(f[1].val).s);
+
+    if (f[2].val != NULL && parse_bool(f[2].val, &a->index) != 0)
+        bad(c, ERR_INVALID, f[2].val, "index of %s must be true or false, not %s", inner, show(f[2].val).s);
+
+    if (f[3].val != NULL) {
+        int store;
+        if (parse_store(c, f[3].val, inner, &store) == 0) {
+            if (op_store != MIGRATE_STORE_BOTH && store != MIGRATE_STORE_BOTH && store != op_store)
+                bad(c, ERR_INVALID, f[3].val, "store of %s contradicts its command's store", inner);
+            else if (store != MIGRATE_STORE_BOTH)
+                a->store = store;
+        }
+    }
+    if (c->nerrs != before) {
+        free(a->name);
+        free(a->type);
+        memset(a, 0, sizeof(*a));
+        return -1;
+    }
+    return 0;
+}
+
+/* A non-empty sequence of at most MAX_ITEMS attributes, distinct (ignoring case, as SQLite does). */
+static int parse_attr_list(struct pctx *c, const struct ynode *list, const struct ynode *owner, const char *where,
+                           int op_store, int names_only, struct migrate_op *op)
+{
+    size_t before = c->nerrs;
+
+    if (list == NULL) {
+        bad(c, ERR_INVALID, owner, "%s has no attributes", where);
+        return -1;
+    }
+    if (list->kind != Y_SEQ) {
+        bad(c, ERR_INVALID, list, "attributes of %s must be a sequence, not %s", where, show(list).s);
+        return -1;
+    }
+    if (list->nkids == 0) {
+        bad(c, ERR_INVALID, list, "%s needs at least one attribute", where);
+        return -1;
+    }
+    if (list->nkids > MAX_ITEMS) {
+        bad(c, ERR_TOO_LARGE, list->kids[MAX_ITEMS], "%s has more than %d attributes", where, MAX_ITEMS);
+        return -1;
+    }
+    op->attrs = xcalloc(list->nkids, sizeof(*op->attrs));
+    for (size_t i = 0; i < list->nkids; i++) {
+        struct migrate_attr a;
+        if (parse_attr(c, list->kids[i], where, op_store, names_only, &a) != 0)
+            continue;
+        for (size_t j = 0; j < op->nattrs; j++) {
+            if (strcasecmp(op->attrs[j].name, a.name) == 0) {
+                bad(c, ERR_INVALID, list->kids[i], "duplicate attribute \"%s\" in %s", a.name, where);
+                break;
+            }
+        }
+        op->attrs[op->nattrs++] = a;
+    }
+    return c->nerrs == before ? 0 : -1;
+}
+
+/* One table of init: name (from the map key, or the entry's own name) and {schema, attributes}. */
+static void parse_table(struct pctx *c, const struct ynode *key, const struct ynode *spec, int store, int line,
+                        size_t first_op)
+{
+    struct migrate_op op = {.kind = MIGRATE_CREATE_TABLE, .store = store, .line = line};
+    struct field f[] = {
+        {"name", NULL, NULL}, {"schema", NULL, NULL}, {"attributes", NULL, NULL}, {"attibutes", NULL, NULL}};
+    const struct ynode *attrs;
+    char where[128];
+    size_t before = c->nerrs;
+
+    if (key != NULL) {
+        op.table = take_ident(c, key, "table", "init");
+        if (spec->kind != Y_MAP) {
+            const char *hint = scalar_is(key, "name") && spec->kind == Y_SCALAR
+                                   ? " (a table written as {name, schema, attributes} goes in a list: \"- name: ...\")"
+                                   : "";
+            bad(c, ERR_INVALID, spec, "table %s in init must be a mapping of schema and attributes, not %s%s",
+                show(key).s, show(spec).s, hint);
+            goto out;
+        }
+        snprintf(where, sizeof(where), "table %s", show(key).s);
+        take_fields(c, spec, where, f + 1, 3);
+    } else {
+        if (spec->kind != Y_MAP) {
+            bad(c, ERR_INVALID, spec, "tables in init must be mappings of name, schema and attributes, not %s",
+                show(spec).s);
+            goto out;
+        }
+        const struct ynode *name = NULL;
+        for (size_t i = 0; i + 1 < spec->nkids; i += 2)
+            if (scalar_is(spec->kids[i], "name"))
+                name = spec->kids[i + 1];
+        snprintf(where, sizeof(where), "table %s", name != NULL ? show(name).s : "without a name");
+        take_fields(c, spec, where, f, 4);
+        if (f[0].val == NULL)
+            bad(c, ERR_INVALID, spec, "a table in init has no name");
+        else
+            op.table = take_ident(c, f[0].val, "table", "init");
+    }
+    if (f[1].val == NULL)
+        bad(c, ERR_INVALID, spec, "%s has no schema", where);
+    else
+        op.schema = take_ident(c, f[1].val, "schema", where);
+    if (pick_attributes(c, &f[2], &f[3], where, &attrs) == 0 &&
+        parse_attr_list(c, attrs, spec, where, store, 0, &op) == 0 && op.attrs[0].store == MIGRATE_STORE_HARPER &&
+        store != MIGRATE_STORE_HARPER)
+        bad(c, ERR_INVALID, attrs->kids[0], "the first attribute of %s is its primary key and cannot be harper only",
+            where);
+
+    if (c->nerrs == before && op.table != NULL) {
+        for (size_t i = first_op; i < c->nops; i++) {
+            const struct migrate_op *o = &c->ops[i];
+            if (o->kind == MIGRATE_CREATE_TABLE && strcasecmp(o->table, op.table) == 0) {
+                bad(c, ERR_INVALID, key != NULL ? key : f[0].val, "table \"%s\" appears twice in init", op.table);
+                goto out;
+            }
+        }
+    }
+out:
+    if (c->nerrs == before)
+        push_op(c, &op);
+    op_free(&op);
+}
+
+static void parse_init(struct pctx *c, const struct ynode *args, int store, int line)
+{
+    struct field f[] = {{"schemas", NULL, NULL}, {"tables", NULL, NULL}, {"table", NULL, NULL}, {"store", NULL, NULL}};
+    const struct ynode *schemas, *tables;
+    size_t first_op = c->nops;
+
+    take_fields(c, args, "init", f, 4);
+    schemas = f[0].val;
+    tables = f[1].val != NULL ? f[1].val : f[2].val;
+    if (f[1].key != NULL && f[2].key != NULL)
+        bad(c, ERR_INVALID, f[2].key, "both \"tables\" and \"table\" in init");
+    if (schemas == NULL && tables == NULL)
+        bad(c, ERR_INVALID, args, "init needs schemas or tables");
+
+    if (schemas != NULL && schemas->kind != Y_SEQ) {
+        bad(c, ERR_INVALID, schemas, "schemas in init must be a sequence, not %s", show(schemas).s);
+    } else if (schemas != NULL && schemas->nkids > MAX_ITEMS) {
+        bad(c, ERR_TOO_LARGE, schemas->kids[MAX_ITEMS], "init has more than %d schemas", MAX_ITEMS);
+    } else if (schemas != NULL) {
+        for (size_t i = 0; i < schemas->nkids; i++) {
+            const struct ynode *s = schemas->kids[i];
+            struct migrate_op op = {.kind = MIGRATE_CREATE_SCHEMA, .store = store, .line = line};
+            if (s->kind == Y_MAP) {
+                struct field sf[] = {{"name", NULL, NULL}};
+                size_t before = c->nerrs;
+                take_fields(c, s, "a schema of init", sf, 1);
+                if (sf[0].val == NULL)
+                    bad(c, ERR_INVALID, s, "a schema in init has no name");
+                else
+                    op.schema = take_ident(c, sf[0].val, "schema", "init");
+                if (c->nerrs != before) {
+                    op_free(&op);
+                    continue;
+                }
+            } else {
+                op.schema = take_ident(c, s, "schema", "init");
+            }
+            if (op.schema == NULL)
+                continue;
+            for (size_t j = first_op; j < c->nops; j++) {
+                if (strcasecmp(c->ops[j].schema, op.schema) == 0) {
+                    bad(c, ERR_INVALID, s, "schema \"%s\" appears twice in init", op.schema);
+                    op_free(&op);
+                    break;
+                }
+            }
+            if (op.schema != NULL)
+                push_op(c, &op);
+        }
+    }
+
+    if (tables == NULL)
+        return;
+    if (tables->kind == Y_MAP) {
+        if (tables->nkids / 2 > MAX_ITEMS) {
+            bad(c, ERR_TOO_LARGE, tables->kids[2 * MAX_ITEMS], "init has more than %d tables", MAX_ITEMS);
+            return;
+        }
+        for (size_t i = 0; i + 1 < tables->nkids; i += 2)
+            parse_table(c, tables->kids[i], tables->kids[i + 1], store, line, first_op);
+    } else if (tables->kind == Y_SEQ) {
+        if (tables->nkids > MAX_ITEMS) {
+            bad(c, ERR_TOO_LARGE, tables->kids[MAX_ITEMS], "init has more than %d tables", MAX_ITEMS);
+            return;
+        }
+        for (size_t i = 0; i < tables->nkids; i++)
+            parse_table(c, NULL, tables->kids[i], store, line, first_op);
+    } else {
+        bad(c, ERR_INVALID, tables, "tables in init must be a mapping or a sequence, not %s", show(tables).s);
+    }
+}
+
+/* add_attributes {table, schema?, attributes} and indexes {table, schema?, attributes: [names]}. */
+static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op_kind kind, const struct ynode *args,
+                                int store, int line)
+{
+    struct migrate_op op = {.kind = kind, .store = store, .line = line};
+    struct field f[] = {{"table", NULL, NULL},
+                        {"schema", NULL, NULL},
+                        {"attributes", NULL, NULL},
+                        {"attibutes", NULL, NULL},
+                        {"store", NULL, NULL}};
+    const struct ynode *attrs;
+    char where[128];
+    size_t before = c->nerrs;
+
+    take_fields(c, args, cmd, f, 5);
+    if (f[0].val == NULL)
+        bad(c, ERR_INVALID, args, "%s has no table", cmd);
+    else
+        op.table = take_ident(c, f[0].val, "table", cmd);
+    if (f[1].val != NULL)
+        op.schema = take_ident(c, f[1].val, "schema", cmd);
+    if (op.table != NULL)
+        snprintf(where, sizeof(where), "%s of table \"%s\"", cmd, op.table);
+    else
+        snprintf(where, sizeof(where), "%s", cmd);
+    if (pick_attributes(c, &f[2], &f[3], where, &attrs) == 0)
+        parse_attr_list(c, attrs, args, where, store, kind == MIGRATE_INDEXES, &op);
+    if (c->nerrs == before)
+        push_op(c, &op);
+    op_free(&op);
+}
+
+/* One command: `key` names it, `args` is its mapping of arguments. */
+static void parse_command(struct pctx *c, const struct ynode *key, const struct ynode *args)
+{
+    int store = MIGRATE_STORE_BOTH;
+
+    if (key->kind != Y_SCALAR) {
+        bad(c, ERR_INVALID, key, "a command name must be a string, not %s", show(key).s);
+        return;
+    }
+    if (!scalar_is(key, "init") && !scalar_is(key, "add_attributes") && !scalar_is(key, "indexes")) {
+        bad(c, ERR_INVALID, key, "unknown command %s", show(key).s);
+        return;
+    }
+    if (args->kind != Y_MAP) {
+        bad(c, ERR_INVALID, args, "%s expects a mapping of arguments, not %s", key->text, show(args).s);
+        return;
+    }
+    for (size_t i = 0; i + 1 < args->nkids; i += 2)
+        if (scalar_is(args->kids[i], "store") && parse_store(c, args->kids[i + 1], key->text, &store) != 0)
+            return;
+    if (scalar_is(key, "init"))
+        parse_init(c, args, store, key->line);
+    else if (scalar_is(key, "add_attributes"))
+        parse_table_command(c, "add_attributes", MIGRATE_ADD_ATTRIBUTES, args, store, key->line);
+    else
+        parse_table_command(c, "indexes", MIGRATE_INDEXES, args, store, key->line);
+}
+
+static void parse_commands(struct pctx *c, const struct ynode *root)
+{
+    size_t count = 0;
+
+    if (root == NULL || is_null(root)) {
+        bad(c, ERR_INVALID, NULL, "no commands");
+        return;
+    }
+    if (root->kind == Y_MAP) {
+        for (size_t i = 0; i + 1 < root->nkids; i += 2) {
+            if (++count > MAX_COMMANDS) {
+                bad(c, ERR_TOO_LARGE, root->kids[i], "more than %d commands", MAX_COMMANDS);
+                return;
+            }
+            for (size_t j = 0; j < i; j += 2) {
+                if (root->kids[i]->kind == Y_SCALAR && scalar_is(root->kids[j], root->kids[i]->text)) {
+                    bad(c, ERR_INVALID, root->kids[i],
+                        "duplicate command %s: write the file as a sequence to repeat a command",
+                        show(root->kids[i]).s);
+                    goto next;
+                }
+            }
+            parse_command(c, root->kids[i], root->kids[i + 1]);
+        next:;
+        }
+    } else if (root->kind == Y_SEQ) {
+        for (size_t i = 0; i < root->nkids; i++) {
+            const struct ynode *item = root->kids[i];
+            if (++count > MAX_COMMANDS) {
+                bad(c, ERR_TOO_LARGE, item, "more than %d commands", MAX_COMMANDS);
+                return;
+            }
+            if (item->kind != Y_MAP || item->nkids != 2) {
+                bad(c, ERR_INVALID, item, "a command in a sequence must be a mapping with one key (its name), not %s",
+                    item->kind == Y_MAP ? "a mapping with several keys" : show(item).s);
+                continue;
+            }
+            parse_command(c, item->kids[0], item->kids[1]);
+        }
+    } else {
+        bad(c, ERR_INVALID, root, "a migration must be a mapping or a sequence of commands, not %s", show(root).s);
+        return;
+    }
+    if (count == 0)
+        bad(c, ERR_INVALID, root, "no commands");
+}
+
+/* ------------------------------------------------------------------------- */
+/* Parsing entry points.                                                     */
+
+/* BLAKE2b-256 of buf as lower-case hex. */
+static int checksum_hex(const char *buf, size_t len, char out[65], struct err *e)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[32];
+
+    if (sodium_init() < 0)
+        return err_set(e, ERR_GENERIC, "cannot initialise libsodium");
+    crypto_generichash(digest, sizeof(digest), (const unsigned char *)buf, len, NULL, 0);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[64] = '\0';
+    return 0;
+}
+
+/* Free everything `m` owns and zero it; NULL and an already released migration are fine. */
+void migration_release(struct migration *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->nops; i++)
+        op_free(&m->ops[i]);
+    free(m->ops);
+    free(m->name);
+    free(m->path);
+    memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Parse `len` bytes of `buf` (need not be NUL-terminated) into *out, which is zeroed on
+ * failure. 0, ERR_TOO_LARGE (over MIGRATE_MAX_FILE_BYTES, or over a count bound), or
+ * ERR_INVALID naming PATH:LINE:COL for every problem found (up to MAX_REPORTED spelled out).
+ */
+int migrate_parse_buffer(const char *path, const char *buf, size_t len, int version, const char *name,
+                         struct migration *out, struct err *e)
+{
+    struct pctx *c = NULL;
+    struct ynode *root = NULL;
+    char sum[65];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (path == NULL)
+        path = "<buffer>";
+    if (buf == NULL)
+        buf = "";
+    if (len > MIGRATE_MAX_FILE_BYTES)
+        return err_set(e, ERR_TOO_LARGE, "%s: %zu bytes is over the limit of %u bytes for a migration", path, len,
+                       MIGRATE_MAX_FILE_BYTES);
+    if (version < 1 || version > 9999)
+        return err_set(e, ERR_INVALID, "%s: version %d is outside 1..9999", path, version);
+    if (name == NULL || name[0] == '\0')
+        return err_set(e, ERR_INVALID, "%s: a migration needs a name", path);
+    rc = checksum_hex(buf, len, sum, e);
+    if (rc != 0)
+        return rc;
+    rc = load_yaml(path, buf, len, &root, e);
+    if (rc != 0)
+        return rc;
+
+    c = xcalloc(1, sizeof(*c));
+    c->path = path;
+    parse_commands(c, root);
+    if (c->nerrs > 0) {
+        rc = report(c, e);
+        for (size_t i = 0; i < c->nops; i++)
+            op_free(&c->ops[i]);
+        free(c->ops);
+        goto out;
+    }
+    out->version = version;
+    out->name = xstrdup(name);
+    out->path = xstrdup(path);
+    memcpy(out->checksum, sum, sizeof(out->checksum));
+    out->ops = c->ops;
+    out->nops = c->nops;
+
+out:
+    free(c);
+    node_free(root);
+    return rc;
+}
+
+/* Read `path` (ERR_IO when unreadable, ERR_TOO_LARGE when over the bound) and parse it as above. */
+int migrate_parse_file(const char *path, int version, const char *name, struct migration *out, struct err *e)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0, cap;
+    int fd, rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        rc = err_set(e, ERR_IO, "cannot stat \"%s\": %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = err_set(e, ERR_IO, "\"%s\" is not a regular file", path);
+        goto out;
+    }
+    if (st.st_size > (off_t)MIGRATE_MAX_FILE_BYTES) {
+        rc = err_set(e, ERR_TOO_LARGE, "%s: %lld bytes is over the limit of %u bytes for a migration", path,
+                     (long long)st.st_size, MIGRATE_MAX_FILE_BYTES);
+        goto out;
+    }
+    cap = (size_t)st.st_size + 1; /* one more to notice a file that grew */
+    buf = xmalloc(cap);
+    for (;;) {
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == cap) {
+            if (cap > MIGRATE_MAX_FILE_BYTES) {
+                rc = err_set(e, ERR_TOO_LARGE, "%s: over the limit of %u bytes for a migration", path,
+                             MIGRATE_MAX_FILE_BYTES);
+                goto out;
+            }
+            cap = cap * 2 < MIGRATE_MAX_FILE_BYTES + 1 ? cap * 2 : MIGRATE_MAX_FILE_BYTES + 1;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    rc = migrate_parse_buffer(path, buf, len, version, name, out, e);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Directories.                                                              */
+
+struct dir_entry {
+    int version;
+    char *file; /* the file name */
+    char *stem; /* the name part */
+};
+
+/* Whether f is NNNN_name.yaml / .yml with name in [a-z0-9_]+; fills version and the name part. */
+static int match_file_name(const char *f, int *version, char **stem)
+{
+    size_t len = strlen(f), end;
+
+    if (len > 5 && strcmp(f + len - 5, ".yaml") == 0)
+        end = len - 5;
+    else if (len > 4 && strcmp(f + len - 4, ".yml") == 0)
+        end = len - 4;
+    else
+        return 0;
+    if (end < 6 || f[4] != '_')
+        return 0;
+    for (size_t i = 0; i < 4; i++)
+        if (f[i] < '0' || f[i] > '9')
+            return 0;
+    for (size_t i = 5; i < end; i++)
+        if (!((f[i] >= 'a' && f[i] <= 'z') || (f[i] >= '0' && f[i] <= '9') || f[i] == '_'))
+            return 0;
+    *version = (f[0] - '0') * 1000 + (f[1] - '0') * 100 + (f[2] - '0') * 10 + (f[3] - '0');
+    *stem = xstrndup(f + 5, end - 5);
+    return 1;
+}
+
+static int dir_entry_cmp(const void *a, const void *b)
+{
+    const struct dir_entry *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return strcmp(x->file, y->file);
+}
+
+/* Release every migration of `set` and zero it. */
+void migrate_set_release(struct migration_set *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        migration_release(&set->items[i]);
+    free(set->items);
+    memset(set, 0, sizeof(*set));
+}
+
+/*
+ * Parse every NNNN_name.yaml / .yml of `dir` into *set, sorted by version. Other .yaml files
+ * are ignored with a warning; 0000_x.yaml and two files of one version are ERR_INVALID; any
+ * file's parse error is returned as is. On failure *set is empty.
+ */
+int migrate_load_dir(const char *dir, struct migration_set *set, struct err *e)
+{
+    struct dir_entry *ents = NULL;
+    size_t n = 0, cap = 0;
+    const char *sep = dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/";
+    struct dirent *de;
+    DIR *d;
+    int rc = 0;
+
+    memset(set, 0, sizeof(*set));
+    d = opendir(dir);
+    if (d == NULL)
+        return err_set(e, ERR_IO, "cannot open migrations directory \"%s\": %s", dir, strerror(errno));
+    for (;;) {
+        int version;
+        char *stem;
+        errno = 0;
+        de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0)
+                rc = err_set(e, ERR_IO, "cannot read migrations directory \"%s\": %s", dir, strerror(errno));
+            break;
+        }
+        if (!match_file_name(de->d_name, &version, &stem)) {
+            size_t l = strlen(de->d_name);
+            if (de->d_name[0] != '.' && ((l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0) ||
+                                         (l > 4 && strcmp(de->d_name + l - 4, ".yml") == 0)))
+                log_warn("%s%s%s: ignored: migration files are named NNNN_name.yaml (name in a-z, 0-9, _)", dir, sep,
+                         de->d_name);
+            continue;
+        }
+        if (version == 0) {
+            free(stem);
+            rc = err_set(e, ERR_INVALID, "%s%s%s: migration versions start at 0001", dir, sep, de->d_name);
+            break;
+        }
+        if (n == MAX_FILES) {
+            free(stem);
+            rc = err_set(e, ERR_TOO_LARGE, "%s: more than %d migration files", dir, MAX_FILES);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ents = xrealloc(ents, cap * sizeof(*ents));
+        }
+        ents[n].version = version;
+        ents[n].file = xstrdup(de->d_name);
+        ents[n].stem = stem;
+        n++;
+    }
+    closedir(d);
+    if (rc != 0)
+        goto out;
+
+    if (n > 1)
+        qsort(ents, n, sizeof(*ents), dir_entry_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (ents[i].version == ents[i - 1].version) {
+            rc = err_set(e, ERR_INVALID, "%s%s%s and %s%s%s have the same version %04d", dir, sep, ents[i - 1].file,
+                         dir, sep, ents[i].file, ents[i].version);
+            goto out;
+        }
+    }
+    set->items = xcalloc(n, sizeof(*set->items));
+    for (size_t i = 0; i < n; i++) {
+        size_t plen = strlen(dir) + strlen(sep) + strlen(ents[i].file) + 1;
+        char *path = xmalloc(plen);
+        snprintf(path, plen, "%s%s%s", dir, sep, ents[i].file);
+        rc = migrate_parse_file(path, ents[i].version, ents[i].stem, &set->items[i], e);
+        free(path);
+        if (rc != 0) {
+            migrate_set_release(set);
+            goto out;
+        }
+        set->n++;
+    }
+
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(ents[i].file);
+        free(ents[i].stem);
+    }
+    free(ents);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* SQL generation, shared by the plan and the apply.                        */
+
+static const char *sql_type(const char *type)
+{
+    if (type != NULL && strcmp(type, "integer") == 0)
+        return "INTEGER";
+    if (type != NULL && strcmp(type, "real") == 0)
+        return "REAL";
+    if (type != NULL && strcmp(type, "blob") == 0)
+        return "BLOB";
+    return "TEXT";
+}
+
+static int in_sqlite(int store)
+{
+    return store != MIGRATE_STORE_HARPER;
+}
+
+static void sql_create_table(struct sbuf *b, const struct migrate_op *op)
+{
+    int first = 1;
+    sb_printf(b, "CREATE TABLE IF NOT EXISTS \"%s\" (", op->table);
+    for (size_t i = 0; i < op->nattrs; i++) {
+        const struct migrate_attr *a = &op->attrs[i];
+        if (!in_sqlite(a->store))
+            continue;
+        sb_printf(b, "%s\"%s\" %s%s", first ? "" : ", ", a->name, sql_type(a->type), i == 0 ? " PRIMARY KEY" : "");
+        first = 0;
+    }
+    sb_printf(b, ");");
+}
+
+static void sql_add_column(struct sbuf *b, const char *table, const struct migrate_attr *a)
+{
+    sb_printf(b, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s;", table, a->name, sql_type(a->type));
+}
+
+static void sql_create_index(struct sbuf *b, const char *table, const char *column)
+{
+    sb_printf(b, "CREATE INDEX IF NOT EXISTS \"%s_%s_idx\" ON \"%s\" (\"%s\");", table, column, table, column);
+}
+
+static const char *op_verb(enum migrate_op_kind kind)
+{
+    switch (kind) {
+    case MIGRATE_CREATE_SCHEMA: return "create schema";
+    case MIGRATE_CREATE_TABLE: return "create table";
+    case MIGRATE_ADD_ATTRIBUTES: return "add attributes to";
+    default: return "create indexes on";
+    }
+}
+
+/*
+ * The statements apply would run on a database without the migration's tables, one per line,
+ * with "--" comment lines for what SQLite skips. Never NULL; the caller frees it.
+ */
+char *migrate_sqlite_plan(const struct migration *m)
+{
+    struct sbuf b = {0};
+
+    sb_printf(&b, "-- migration %04d (%s) %s\n", m->version, m->name != NULL ? m->name : "", m->checksum);
+    for (size_t i = 0; i < m->nops; i++) {
+        const struct migrate_op *op = &m->ops[i];
+        if (op->kind == MIGRATE_CREATE_SCHEMA) {
+            sb_printf(&b, "-- schema \"%s\": nothing to create in sqlite\n", op->schema);
+            continue;
+        }
+        if (!in_sqlite(op->store)) {
+            sb_printf(&b, "-- skipped (store: harper): %s \"%s\"\n", op_verb(op->kind), op->table);
+            continue;
+        }
+        if (op->kind == MIGRATE_CREATE_TABLE) {
+            sql_create_table(&b, op);
+            sb_printf(&b, "\n");
+        }
+        for (size_t j = 0; j < op->nattrs; j++) {
+            const struct migrate_attr *a = &op->attrs[j];
+            if (!in_sqlite(a->store))
+                continue;
+            if (op->kind == MIGRATE_ADD_ATTRIBUTES) {
+                sql_add_column(&b, op->table, a);
+                sb_printf(&b, "\n");
+            }
+        }
+        for (size_t j = 0; j < op->nattrs; j++) {
+            const struct migrate_attr *a = &op->attrs[j];
+            if (in_sqlite(a->store) && a->index) {
+                sql_create_index(&b, op->table, a->name);
+                sb_printf(&b, "\n");
+            }
+        }
+    }
+    return b.p;
+}
+
+/* ------------------------------------------------------------------------- */
+/* SQLite.                                                                   */
+
+static const char tracking_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, "
+                                   "applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, "
+                                   "tool_version TEXT NOT NULL)";
+
+static int ensure_tracking(sqlite3 *db, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, tracking_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = err_set(e, ERR_IO, "cannot create schema_migrations: %s", msg != NULL ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+/* Give the connection a busy timeout when it has none, so concurrent applies wait for each other. */
+static void ensure_busy_timeout(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int ms = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        ms = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (ms == 0)
+        sqlite3_busy_timeout(db, DEFAULT_BUSY_MS);
+}
+
+/* Run one SELECT with up to two text parameters; *n receives column 0 of the first row (0 without one). */
+static int query_count(sqlite3 *db, const char *sql, const char *a, const char *b, long long *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    *n = 0;
+    if (rc == SQLITE_OK && a != NULL)
+        rc = sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && b != NULL)
+        rc = sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *n = sqlite3_column_int64(st, 0);
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sql_fail(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *what,
+                    struct err *e)
+{
+    return err_set(e, ERR_IO, "%s:%d: sqlite: %s (%s)", m->path, op->line, sqlite3_errmsg(db), what);
+}
+
+static int exec_sql(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = err_set(e, ERR_IO, "%s:%d: sqlite: %s (in %s)", m->path, op->line,
+                         msg != NULL ? msg : sqlite3_errmsg(db), sql);
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int table_exists(sqlite3 *db, const struct migration *m, const struct migrate_op *op, int *exists, struct err *e)
+{
+    long long n;
+    if (query_count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+                    op->table, NULL, &n) != SQLITE_OK)
+        return sql_fail(db, m, op, "looking up the table", e);
+    *exists = n > 0;
+    return 0;
+}
+
+static int column_exists(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column,
+                         int *exists, struct err *e)
+{
+    long long n;
+    if (query_count(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2 COLLATE NOCASE", op->table, column,
+                    &n) != SQLITE_OK)
+        return sql_fail(db, m, op, "looking up the columns", e);
+    *exists = n > 0;
+    return 0;
+}
+
+/* CREATE INDEX "t_c_idx", refusing when that name already indexes another table. */
+static int apply_index(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column,
+                       struct sbuf *sql, struct err *e)
+{
+    char name[2 * MAX_IDENT + 8];
+    long long other;
+
+    snprintf(name, sizeof(name), "%s_%s_idx", op->table, column);
+    if (query_count(db,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1 COLLATE NOCASE "
+                    "AND tbl_name <> ?2 COLLATE NOCASE",
+                    name, op->table, &other) != SQLITE_OK)
+        return sql_fail(db, m, op, "looking up indexes", e);
+    if (other > 0)
+        return err_set(e, ERR_INVALID, "%s:%d: index \"%s\" for \"%s\".\"%s\" already exists on another table", m->path,
+                       op->line, name, op->table, column);
+    sb_reset(sql);
+    sql_create_index(sql, op->table, column);
+    return exec_sql(db, m, op, sql->p, e);
+}
+
+static int apply_op(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct err *e)
+{
+    struct sbuf sql = {0};
+    int exists = 0, rc;
+
+    if (op->kind == MIGRATE_CREATE_SCHEMA || !in_sqlite(op->store))
+        return 0;
+    rc = table_exists(db, m, op, &exists, e);
+    if (rc != 0)
+        goto out;
+    if (!exists && op->kind != MIGRATE_CREATE_TABLE) {
+        rc = err_set(e, ERR_INVALID,
+                     "%s:%d: %s: table \"%s\" does not exist in sqlite (create it in an earlier migration or "
+                     "earlier in this file)",
+                     m->path, op->line, op->kind == MIGRATE_INDEXES ? "indexes" : "add_attributes", op->table);
+        goto out;
+    }
+    if (!exists) {
+        sql_create_table(&sql, op);
+        rc = exec_sql(db, m, op, sql.p, e);
+        if (rc != 0)
+            goto out;
+    }
+    for (size_t i = 0; exists && i < op->nattrs; i++) {
+        const struct migrate_attr *a = &op->attrs[i];
+        int has = 0;
+        if (!in_sqlite(a->store))
+            continue;
+        rc = column_exists(db, m, op, a->name, &has, e);
+        if (rc != 0)
+            goto out;
+        if (has)
+            continue;
+        if (op->kind == MIGRATE_INDEXES) {
+            rc = err_set(e, ERR_INVALID, "%s:%d: indexes: table \"%s\" has no column \"%s\"", m->path, op->line,
+                         op->table, a->name);
+            goto out;
+        }
+        if (op->kind == MIGRATE_CREATE_TABLE && i == 0)
+            log_warn("%s:%d: table \"%s\" exists without its key \"%s\"; adding it as a plain column", m->path,
+                     op->line, op->table, a->name);
+        sb_reset(&sql);
+        sql_add_column(&sql, op->table, a);
+        rc = exec_sql(db, m, op, sql.p, e);
+        if (rc != 0)
+            goto out;
+    }
+    for (size_t i = 0; i < op->nattrs; i++) {
+        const struct migrate_attr *a = &op->attrs[i];
+        if (!in_sqlite(a->store) || !a->index)
+            continue;
+        rc = apply_index(db, m, op, a->name, &sql, e);
+        if (rc != 0)
+            goto out;
+    }
+out:
+    free(sql.p);
+    return rc;
+}
+
+/* The recorded checksum of `version` into sum; *found is 0 when it is not recorded. */
+static int recorded_checksum(sqlite3 *db, int version, char sum[65], int *found, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT checksum FROM schema_migrations WHERE version = ?1", -1, &st, NULL);
+    *found = 0;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 1, version);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            snprintf(sum, 65, "%s", t != NULL ? (const char *)t : "");
+            *found = 1;
+        }
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK)
+        rc = err_set(e, ERR_IO, "cannot read schema_migrations: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int changed_error(const struct migration *m, const char *applied, struct err *e)
+{
+    return err_set(e, ERR_CONFLICT,
+                   "migration %04d (%s) was changed after it was applied: applied checksum %s, file checksum %s; "
+                   "run scripts/migrate repair after review",
+                   m->version, m->name, applied, m->checksum);
+}
+
+/*
+ * Create schema_migrations when missing, then check every recorded row against `set`:
+ * ERR_CONFLICT for a changed checksum or a missing file, ERR_IO for SQLite failures.
+ */
+int migrate_sqlite_status(sqlite3 *db, const struct migration_set *set, size_t *pending, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    size_t matched = 0;
+    int rc, step;
+
+    *pending = 0;
+    rc = ensure_tracking(db, e);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT version, name, checksum FROM schema_migrations ORDER BY version", -1, &st,
+                           NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "cannot read schema_migrations: %s", sqlite3_errmsg(db));
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int version = sqlite3_column_int(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *sum = (const char *)sqlite3_column_text(st, 2);
+        const struct migration *m = NULL;
+        for (size_t i = 0; i < set->n && m == NULL; i++)
+            if (set->items[i].version == version)
+                m = &set->items[i];
+        if (m == NULL) {
+            rc = err_set(e, ERR_CONFLICT, "migration %04d (%s) is recorded as applied but has no file", version,
+                         name != NULL ? name : "");
+            goto out;
+        }
+        if (sum == NULL || strcmp(sum, m->checksum) != 0) {
+            rc = changed_error(m, sum != NULL ? sum : "", e);
+            goto out;
+        }
+        matched++;
+    }
+    if (step != SQLITE_DONE) {
+        rc = err_set(e, ERR_IO, "cannot read schema_migrations: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    *pending = set->n - matched;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void now_rfc3339(char out[96])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(out, 96, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+}
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int record(sqlite3 *db, const struct migration *m, long long duration_ms, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    char when[96];
+    int rc;
+
+    now_rfc3339(when);
+    rc = sqlite3_prepare_v2(db,
+                            "INSERT INTO schema_migrations (version, name, checksum, applied_at, duration_ms, "
+                            "tool_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 1, m->version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 4, when, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, duration_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 6, TOOL_VERSION, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    if (rc != SQLITE_OK)
+        rc = err_set(e, ERR_IO, "%s: cannot record migration %04d: %s", m->path, m->version, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Apply one migration unless recorded; *done is 1 when this call applied it. */
+static int apply_one(sqlite3 *db, const struct migration *m, int *done, struct err *e)
+{
+    char sum[65];
+    char *msg = NULL;
+    int found, rc;
+    long long t0;
+
+    *done = 0;
+    rc = recorded_checksum(db, m->version, sum, &found, e);
+    if (rc != 0)
+        return rc;
+    if (found)
+        return strcmp(sum, m->checksum) == 0 ? 0 : changed_error(m, sum, e);
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+        rc = err_set(e, ERR_IO, "%s: cannot begin a transaction: %s", m->path, msg != NULL ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    /* Another process may have applied it while we waited for the lock. */
+    rc = recorded_checksum(db, m->version, sum, &found, e);
+    if (rc != 0)
+        goto out;
+    if (found) {
+        if (strcmp(sum, m->checksum) != 0)
+            rc = changed_error(m, sum, e);
+        else
+            log_info("migration %04d (%s) was applied by another process meanwhile", m->version, m->name);
+        goto out;
+    }
+    t0 = monotonic_ms();
+    for (size_t i = 0; i < m->nops && rc == 0; i++)
+        rc = apply_op(db, m, &m->ops[i], e);
+    if (rc == 0)
+        rc = record(db, m, monotonic_ms() - t0, e);
+    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        rc = err_set(e, ERR_IO, "%s: cannot commit: %s", m->path, msg != NULL ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+    }
+    if (rc == 0) {
+        *done = 1;
+        log_info("applied migration %04d (%s) in %lld ms", m->version, m->name, monotonic_ms() - t0);
+    }
+out:
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/*
+ * Check as migrate_sqlite_status() does, then apply each pending migration in one BEGIN
+ * IMMEDIATE transaction, re-checking inside it. Stops at the first failure (that file rolled
+ * back, earlier ones kept; *applied counts them). Sets a busy timeout of DEFAULT_BUSY_MS on a
+ * connection that has none.
+ */
+int migrate_sqlite_apply(sqlite3 *db, const struct migration_set *set, size_t *applied, struct err *e)
+{
+    size_t pending, count = 0;
+    int rc;
+
+    if (applied != NULL)
+        *applied = 0;
+    ensure_busy_timeout(db);
+    rc = migrate_sqlite_status(db, set, &pending, e);
+    for (size_t i = 0; rc == 0 && pending > 0 && i < set->n; i++) {
+        int done;
+        rc = apply_one(db, &set->items[i], &done, e);
+        count += (size_t)done;
+    }
+    if (applied != NULL)
+        *applied = count;
+    return rc;
+}

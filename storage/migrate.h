@@ -1,0 +1,112 @@
+/*
+ * storage/migrate.h - the migration engine's first cut: YAML migration files
+ * (migrations/NNNN_name.yaml) parsed with libyaml and applied to SQLite.
+ *
+ * A file holds commands, either as a mapping (command -> arguments, applied in
+ * file order) or as a sequence of one-key mappings. Commands understood here:
+ *   init:            {schemas: [names | {name}], tables: {name: {schema, attributes}}
+ *                     | [{name, schema, attributes}]}   ("table" is an alias of
+ *                     "tables"; the misspelling "attibutes" is accepted with a warning)
+ *   add_attributes:  {table, schema?, attributes}
+ *   indexes:         {table, attributes: [names]}
+ * Any command may carry `store: sqlite | harper | both` (default both); this
+ * engine applies what is meant for sqlite and skips harper-only commands.
+ * An attribute is a name or {name, type, index, store}; type is one of text
+ * (default), integer, real, blob; the first attribute of a table is its primary
+ * key (HarperDB's hash attribute). Creating a table that exists adds any missing
+ * columns. Applied migrations are tracked in table schema_migrations (version,
+ * name, checksum = BLAKE2b-256 hex of the file bytes, applied_at, duration_ms,
+ * tool_version); each file is applied in one BEGIN IMMEDIATE transaction.
+ */
+#ifndef STORAGE_MIGRATE_H
+#define STORAGE_MIGRATE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define MIGRATE_MAX_FILE_BYTES (4u << 20)
+
+struct migrate_attr {
+    char *name;
+    char *type;   /* "text", "integer", "real" or "blob" */
+    int index;    /* create an index on it */
+    int store;    /* MIGRATE_STORE_* */
+};
+
+enum { MIGRATE_STORE_BOTH = 0, MIGRATE_STORE_SQLITE = 1, MIGRATE_STORE_HARPER = 2 };
+
+enum migrate_op_kind { MIGRATE_CREATE_SCHEMA, MIGRATE_CREATE_TABLE, MIGRATE_ADD_ATTRIBUTES, MIGRATE_INDEXES };
+
+struct migrate_op {
+    enum migrate_op_kind kind;
+    int store;                  /* MIGRATE_STORE_* */
+    char *schema;               /* schema name (may be NULL for indexes) */
+    char *table;                /* NULL for MIGRATE_CREATE_SCHEMA */
+    struct migrate_attr *attrs;
+    size_t nattrs;
+    int line;                   /* 1-based line of the command in the file */
+};
+
+struct migration {
+    int version;                /* NNNN from the file name */
+    char *name;                 /* the part after NNNN_, without .yaml */
+    char *path;
+    char checksum[65];          /* BLAKE2b-256 of the file bytes, lower-case hex */
+    struct migrate_op *ops;
+    size_t nops;
+};
+
+struct migration_set {
+    struct migration *items;    /* sorted by version, versions unique */
+    size_t n;
+};
+
+/*
+ * Parse one migration file. `version`/`name` come from the caller (the file name).
+ * Errors: ERR_IO (unreadable), ERR_TOO_LARGE (over MIGRATE_MAX_FILE_BYTES),
+ * ERR_INVALID with "PATH:LINE:COLUMN: message" for YAML syntax errors, unknown
+ * commands or keys, wrong shapes. Warnings (e.g. "attibutes") go to the log.
+ * On success the caller owns *out and frees it with migration_release().
+ */
+int migrate_parse_file(const char *path, int version, const char *name, struct migration *out, struct err *e);
+
+/* Parse from memory (same rules; `path` is only used in messages). */
+int migrate_parse_buffer(const char *path, const char *buf, size_t len, int version, const char *name,
+                         struct migration *out, struct err *e);
+
+void migration_release(struct migration *m);
+
+/*
+ * Load every file named NNNN_name.yaml (NNNN: 1..9999, digits) in `dir`, sorted by
+ * version. Other files are ignored; two files with one version are ERR_INVALID.
+ * A missing directory is ERR_IO naming it.
+ */
+int migrate_load_dir(const char *dir, struct migration_set *set, struct err *e);
+
+void migrate_set_release(struct migration_set *set);
+
+/*
+ * Compare `set` with what `db` has applied. *pending receives the number of
+ * migrations not yet applied. An applied migration whose checksum differs from
+ * its file is ERR_CONFLICT with both checksums in the message; an applied version
+ * with no file is ERR_CONFLICT too. The tracking table is created if missing.
+ */
+int migrate_sqlite_status(sqlite3 *db, const struct migration_set *set, size_t *pending, struct err *e);
+
+/*
+ * Apply every pending migration in version order, each in one BEGIN IMMEDIATE
+ * transaction (all or nothing per file), recording it in schema_migrations.
+ * *applied (may be NULL) receives how many were applied. Refuses (ERR_CONFLICT)
+ * when migrate_sqlite_status() would. Safe to run concurrently from several
+ * processes: the second waits for the lock (busy_timeout) and then finds
+ * nothing pending.
+ */
+int migrate_sqlite_apply(sqlite3 *db, const struct migration_set *set, size_t *applied, struct err *e);
+
+/* The SQL statements migration `m` would run on SQLite, one per line, into a
+ * newly allocated string the caller frees. Nothing is executed. */
+char *migrate_sqlite_plan(const struct migration *m);
+
+#endif

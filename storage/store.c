@@ -1,0 +1,166 @@
+/*
+ * storage/store.c - see store.h. Every SQL statement the request path runs is
+ * prepared once per connection and reset after use; nothing here blocks for
+ * longer than the busy timeout.
+ */
+#include "storage/store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *ping;
+    sqlite3_stmt *char_insert;
+    sqlite3_stmt *char_get;
+};
+
+static int fail(struct store *s, struct err *e, const char *what)
+{
+    return err_set(e, ERR_IO, "sqlite %s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "cannot open");
+}
+
+int store_open(const char *path, const struct store_options *opt, struct store **out, struct err *e)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+    int flags = opt->readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        err_set(e, ERR_IO, "cannot open database \"%s\": %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(s);
+        return ERR_IO;
+    }
+    sqlite3_busy_timeout(s->db, opt->busy_timeout_ms);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+             opt->synchronous_full ? "FULL" : "NORMAL");
+    if (!opt->readonly && sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        err_set(e, ERR_IO, "cannot configure database \"%s\": %s", path, sqlite3_errmsg(s->db));
+        store_close(s);
+        return ERR_IO;
+    }
+    *out = s;
+    return 0;
+}
+
+static int prep(struct store *s, sqlite3_stmt **st, const char *sql, struct err *e)
+{
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return fail(s, e, "prepare");
+    return 0;
+}
+
+int store_prepare(struct store *s, struct err *e)
+{
+    int rc;
+    if ((rc = prep(s, &s->ping, "SELECT 1", e)) != 0)
+        return rc;
+    if ((rc = prep(s, &s->char_insert,
+                   "INSERT INTO characters (id, version, name, created_at, updated_at, etag, document) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   e)) != 0)
+        return rc;
+    if ((rc = prep(s, &s->char_get,
+                   "SELECT id, version, name, created_at, updated_at, etag, document FROM characters WHERE id = ?1",
+                   e)) != 0)
+        return rc;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_finalize(s->ping);
+    sqlite3_finalize(s->char_insert);
+    sqlite3_finalize(s->char_get);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+sqlite3 *store_db(struct store *s)
+{
+    return s->db;
+}
+
+int store_ping(struct store *s, struct err *e)
+{
+    int rc = sqlite3_step(s->ping);
+    sqlite3_reset(s->ping);
+    return rc == SQLITE_ROW ? 0 : fail(s, e, "ping");
+}
+
+int store_character_insert(struct store *s, const struct store_record *r, struct err *e)
+{
+    sqlite3_stmt *st = s->char_insert;
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->version);
+    sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return err_set(e, ERR_CONFLICT, "character %s already exists", r->id);
+    return fail(s, e, "insert character");
+}
+
+int store_character_get(struct store *s, const char *id, size_t id_len, struct store_record *out, struct err *e)
+{
+    sqlite3_stmt *st = s->char_get;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, id, (int)id_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return err_set(e, ERR_NOT_FOUND, "character not found");
+    }
+    if (rc != SQLITE_ROW) {
+        int r = fail(s, e, "get character");
+        sqlite3_reset(st);
+        return r;
+    }
+    /* The statement stays un-reset so the column memory lives until store_row_done(). */
+    out->id = (const char *)sqlite3_column_text(st, 0);
+    out->version = sqlite3_column_int64(st, 1);
+    out->name = (const char *)sqlite3_column_text(st, 2);
+    out->created_at = (const char *)sqlite3_column_text(st, 3);
+    out->updated_at = (const char *)sqlite3_column_text(st, 4);
+    out->etag = (const char *)sqlite3_column_text(st, 5);
+    out->document = (const char *)sqlite3_column_text(st, 6);
+    out->document_len = (size_t)sqlite3_column_bytes(st, 6);
+    if (out->document == NULL || out->etag == NULL) {
+        sqlite3_reset(st);
+        return err_set(e, ERR_IO, "character row is incomplete");
+    }
+    return 0;
+}
+
+void store_row_done(struct store *s)
+{
+    sqlite3_reset(s->char_get);
+    sqlite3_clear_bindings(s->char_get);
+}
+
+void store_etag(long long version, const char *doc, size_t len, char out[36])
+{
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    crypto_generichash_update(&st, (const unsigned char *)&version, sizeof(version));
+    crypto_generichash_update(&st, (const unsigned char *)doc, len);
+    crypto_generichash_final(&st, h, sizeof(h));
+    out[0] = '"';
+    sodium_bin2hex(out + 1, 33, h, sizeof(h));
+    out[33] = '"';
+    out[34] = '\0';
+}

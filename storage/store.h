@@ -1,0 +1,71 @@
+/*
+ * storage/store.h - the local SQLite store: one connection per process, opened
+ * after fork, WAL mode, busy timeout, prepared statements kept for the life of
+ * the connection. Resources are kept as their full JSON document plus the
+ * columns needed to find them. Knows nothing of HTTP.
+ */
+#ifndef STORAGE_STORE_H
+#define STORAGE_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct store;
+
+struct store_options {
+    int busy_timeout_ms;     /* wait this long for a lock before failing */
+    int synchronous_full;    /* 1: PRAGMA synchronous=FULL, 0: NORMAL */
+    int readonly;            /* open without write access */
+};
+
+/* One stored character; strings are NUL-terminated. */
+struct store_record {
+    const char *id;
+    long long version;
+    const char *name;
+    const char *created_at;
+    const char *updated_at;
+    const char *etag;
+    const char *document;    /* the JSON served to clients */
+    size_t document_len;
+};
+
+/*
+ * Open (creating when absent, unless readonly) the database at `path`, set its
+ * pragmas. Returns 0 and *out, or ERR_IO with SQLite's message. Statements are
+ * prepared lazily by store_prepare() because the schema may not exist yet.
+ */
+int store_open(const char *path, const struct store_options *opt, struct store **out, struct err *e);
+
+/* Prepare the statements the request paths use. ERR_IO when the schema lacks a table. */
+int store_prepare(struct store *s, struct err *e);
+
+/* Finalize statements and close the connection; NULL is a no-op. */
+void store_close(struct store *s);
+
+/* The raw connection (for migrations). Borrowed. */
+sqlite3 *store_db(struct store *s);
+
+/* 0 when the connection answers a trivial query, ERR_IO otherwise. */
+int store_ping(struct store *s, struct err *e);
+
+/* Insert a new character row. ERR_CONFLICT when the id exists, ERR_IO otherwise. */
+int store_character_insert(struct store *s, const struct store_record *r, struct err *e);
+
+/*
+ * Find character `id`. On 0, *out's strings point into SQLite's memory: copy
+ * what you keep, then call store_row_done() at once (the row holds a read
+ * transaction open until then). ERR_NOT_FOUND when absent, ERR_IO on failure;
+ * on an error no row is held.
+ */
+int store_character_get(struct store *s, const char *id, size_t id_len, struct store_record *out, struct err *e);
+
+/* Release the row returned by the last successful *_get call. */
+void store_row_done(struct store *s);
+
+/* Strong ETag for a document: a quoted hex digest of version and content, into out[36]. */
+void store_etag(long long version, const char *doc, size_t len, char out[36]);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * tests/bench/h2o-hello.c - the baseline scripts/bench measures the API against:
+ * bare libh2o (evloop), the same pre-fork shape as character-server (one
+ * listening socket opened before fork, N workers each with its own loop), one
+ * handler answering a fixed JSON body with Content-Length. No auth, no storage.
+ * Usage: h2o-hello PORT WORKERS
+ */
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static h2o_globalconf_t config;
+static h2o_context_t ctx;
+static h2o_accept_ctx_t accept_ctx;
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    static const char body[] = "{\"hello\":\"world\"}";
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    req->res.content_length = sizeof(body) - 1;
+    h2o_send_inline(req, body, sizeof(body) - 1);
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    h2o_socket_t *sock;
+    if (err != NULL)
+        return;
+    while ((sock = h2o_evloop_socket_accept(listener)) != NULL)
+        h2o_accept(&accept_ctx, sock);
+}
+
+static void serve(int fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    h2o_config_init(&config);
+    h2o_hostconf_t *host = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *h = h2o_create_handler(path, sizeof(*h));
+    h->on_req = on_req;
+    h2o_context_init(&ctx, h2o_evloop_create(), &config);
+    accept_ctx.ctx = &ctx;
+    accept_ctx.hosts = config.hosts;
+    h2o_socket_t *sock = h2o_evloop_socket_create(ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start(sock, on_accept);
+    while (h2o_evloop_run(ctx.loop, INT32_MAX) == 0)
+        ;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: h2o-hello PORT WORKERS\n");
+        return 2;
+    }
+    int port = atoi(argv[1]), workers = atoi(argv[2]);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1024) != 0) {
+        perror("bind");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < workers; i++)
+        if (fork() == 0)
+            serve(fd);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
