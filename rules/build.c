@@ -35,7 +35,9 @@ static int is_blank(const char *s, size_t len)
 
 void build_validate(const struct build *b, struct violations *v)
 {
-    if (b->name == NULL) {
+    if (b->name == NULL && b->name_wrong_type) {
+        /* already reported as wrong_type */
+    } else if (b->name == NULL) {
         violations_add(v, "name", "required", "name is required");
     } else {
         size_t chars = build_utf8_chars(b->name, b->name_len);

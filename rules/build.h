@@ -18,6 +18,7 @@
 struct build {
     const char *name;   /* UTF-8, not NUL-terminated; NULL when absent */
     size_t name_len;
+    int name_wrong_type; /* the name was given but was not a string (reported by the caller) */
     int level;          /* BUILD_LEVEL_MIN..BUILD_LEVEL_MAX */
 };
 

@@ -95,6 +95,8 @@ static const struct setting settings_table[] = {
      .max = 600000, .help = "milliseconds to wait for a locked database"},
     {.key = "database.synchronous", .type = SET_STRING, .offset = FIELD(synchronous), .def = "full",
      .max = STRING_MAX_BYTES, .choices = synchronous_choices, .help = "SQLite synchronous mode: full or normal"},
+    {.key = "database.cache_size", .type = SET_SIZE, .offset = FIELD(cache_bytes), .def = "8MiB", .min = 0,
+     .max = 1024 * 1024 * 1024, .help = "bytes of documents each worker keeps in memory for reads; 0 = off"},
     {.key = "migrations.dir", .type = SET_STRING, .offset = FIELD(migrations_dir), .max = STRING_MAX_BYTES,
      .flag = "migrations", .flag_arg = "DIR", .help = "folder of migration files (default: the installed ones)"},
     {.key = "migrations.auto", .type = SET_BOOL, .offset = FIELD(migrate), .def = "false", .flag = "migrate",

@@ -35,6 +35,7 @@ struct settings {
     char *database;           /* database.path: SQLite file */
     int busy_timeout_ms;      /* database.busy_timeout (ms) */
     char *synchronous;        /* database.synchronous: "full" | "normal" */
+    size_t cache_bytes;       /* database.cache_size: per-worker read cache of documents; 0 = off */
     char *migrations_dir;     /* migrations.dir */
     int migrate;              /* migrations.auto: apply pending migrations at start (--migrate) */
     char *api_key;            /* auth.api_key (API_KEY): one bare token, write scope */

@@ -56,7 +56,8 @@ void http_send(h2o_req_t *req, int status, const char *content_type, const char 
     req->res.reason = reason(status);
     if (content_type != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
-    req->res.content_length = len;
+    /* A 304 carries no body and must not claim a length of 0 (RFC 9110 8.6): send none. */
+    req->res.content_length = status == 304 ? SIZE_MAX : len;
     /* The body already lives in req->pool or static storage: send it without another copy. */
     static h2o_generator_t generator = {NULL, NULL};
     h2o_iovec_t buf = h2o_iovec_init(body, len);

@@ -18,7 +18,7 @@ void http_add_header(h2o_req_t *req, const char *name, const char *value);
 /* Add a header whose value is copied into req->pool. */
 void http_add_header_copy(h2o_req_t *req, const char *name, const char *value, size_t len);
 
-/* Send `body` with status and type; `body` must live as long as the request
+/* Send `body` with status and type (Content-Length set; none on a 304); `body` must live as long as the request
  * (in req->pool or static storage): it is not copied. */
 void http_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len);
 

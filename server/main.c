@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/listen.h"
 #include "server/master.h"
+#include "storage/cache.h"
 #include "storage/migrate.h"
 #include "storage/store.h"
 
@@ -67,7 +68,7 @@ static int check_migrations(const struct settings *s, struct err *e)
         goto out;
     if ((rc = ensure_parent_dir(s->database, e)) != 0)
         goto out;
-    struct store_options so = {s->busy_timeout_ms, strcmp(s->synchronous, "full") == 0, 0};
+    struct store_options so = {.busy_timeout_ms = s->busy_timeout_ms, .synchronous_full = strcmp(s->synchronous, "full") == 0};
     if ((rc = store_open(s->database, &so, &st, e)) != 0)
         goto out;
     size_t pending = 0;
@@ -174,7 +175,10 @@ int main(int argc, char **argv)
         log_warn("harperdb.uri (DB_URI) is set, but this build has no HarperDB write-through yet: serving "
                  "from SQLite only");
     log_info("starting %d worker(s), database %s, offline mode (SQLite only)", s.workers, s.database);
-    rc = master_run(&s, &a, fds, nfds);
+    struct runtime rt = {&s, &a, fds, nfds, cache_generation_new()};
+    if (rt.generation == NULL)
+        log_warn("no shared memory for the read cache: reads go to SQLite every time");
+    rc = master_run(&rt);
     for (size_t i = 0; i < nfds; i++)
         close(fds[i]);
     auth_release(&a);

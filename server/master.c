@@ -45,8 +45,7 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void spawn(struct slot *sl, int index, const struct settings *s, const struct auth *a, const int *fds, size_t nfds,
-                  const sigset_t *orig)
+static void spawn(struct slot *sl, int index, const struct runtime *rt, const sigset_t *orig)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -56,7 +55,7 @@ static void spawn(struct slot *sl, int index, const struct settings *s, const st
     }
     if (pid == 0) {
         sigprocmask(SIG_SETMASK, orig, NULL);
-        _exit(worker_run(index, s, a, fds, nfds));
+        _exit(worker_run(index, rt));
     }
     sl->pid = pid;
     sl->started = now_s();
@@ -143,8 +142,9 @@ static void stop_all(struct slot *slots, int n, int sig, double grace, const sig
     }
 }
 
-int master_run(const struct settings *s, const struct auth *a, const int *fds, size_t nfds)
+int master_run(const struct runtime *rt)
 {
+    const struct settings *s = rt->settings;
     static struct slot slots[MASTER_MAX_WORKERS];
     int n = s->workers < 1 ? 1 : s->workers > MASTER_MAX_WORKERS ? MASTER_MAX_WORKERS : s->workers;
 
@@ -171,7 +171,7 @@ int master_run(const struct settings *s, const struct auth *a, const int *fds, s
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < n; i++)
-        spawn(&slots[i], i, s, a, fds, nfds, &orig);
+        spawn(&slots[i], i, rt, &orig);
 
     for (;;) {
         double next = now_s() + 1.0;
@@ -197,6 +197,6 @@ int master_run(const struct settings *s, const struct auth *a, const int *fds, s
         double t = now_s();
         for (int i = 0; i < n; i++)
             if (slots[i].pid == 0 && slots[i].respawn_at <= t)
-                spawn(&slots[i], i, s, a, fds, nfds, &orig);
+                spawn(&slots[i], i, rt, &orig);
     }
 }

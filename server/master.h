@@ -12,13 +12,12 @@
 
 #include <stddef.h>
 
-#include "server/auth.h"
-#include "server/config.h"
+#include "server/worker.h"
 
 /*
- * Supervise s->workers workers on the listening sockets `fds[0..nfds)` until
- * told to stop. Returns the exit status for main(): 0 after a requested stop.
+ * Supervise rt->settings->workers workers, each given `rt`, until told to
+ * stop. Returns the exit status for main(): 0 after a requested stop.
  */
-int master_run(const struct settings *s, const struct auth *a, const int *fds, size_t nfds);
+int master_run(const struct runtime *rt);
 
 #endif

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
             *slash = '\0';
             mkdir(dir, 0750);
         }
-        struct store_options so = {s.busy_timeout_ms, strcmp(s.synchronous, "full") == 0, 0};
+        struct store_options so = {.busy_timeout_ms = s.busy_timeout_ms, .synchronous_full = strcmp(s.synchronous, "full") == 0};
         rc = store_open(s.database, &so, &db, &e);
     }
     size_t pending = 0;

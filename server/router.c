@@ -38,6 +38,11 @@ static int match_path(const char *pat, const char *path, size_t plen, struct rou
 enum router_result router_match(const struct route *routes, size_t n, const char *method, size_t mlen, const char *path,
                                 size_t plen, struct route_match *m)
 {
+    /* HEAD is GET without the body (RFC 9110 9.3.2); h2o leaves the body out. */
+    if (mlen == 4 && memcmp(method, "HEAD", 4) == 0) {
+        method = "GET";
+        mlen = 3;
+    }
     int path_seen = 0;
     m->route = NULL;
     m->nparams = 0;
@@ -55,6 +60,8 @@ enum router_result router_match(const struct route *routes, size_t n, const char
             if (used > 0)
                 strcat(m->allow, ", ");
             strcat(m->allow, routes[k].method);
+            if (strcmp(routes[k].method, "GET") == 0 && used + add + 9 < sizeof(m->allow))
+                strcat(m->allow, ", HEAD");
         }
         m->path_flags &= routes[k].flags;
         path_seen = 1;

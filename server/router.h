@@ -40,7 +40,7 @@ struct route_match {
     const struct route *route;               /* set when ROUTER_FOUND */
     struct route_param params[ROUTER_MAX_PARAMS];
     size_t nparams;
-    char allow[96];                          /* "GET, POST" when ROUTER_NO_METHOD */
+    char allow[96];                          /* "GET, HEAD, POST" when ROUTER_NO_METHOD */
     unsigned path_flags;                     /* flags shared by every route on the path (NO_METHOD) */
 };
 

@@ -192,8 +192,7 @@ static const char *type_name(int t)
 /* Map the body onto a build, recording every shape problem. */
 static void read_build(json_t *body, struct build *b, struct violations *v)
 {
-    b->name = NULL;
-    b->name_len = 0;
+    memset(b, 0, sizeof(*b));
     b->level = 1;
     const char *key;
     json_t *val;
@@ -211,6 +210,8 @@ static void read_build(json_t *body, struct build *b, struct violations *v)
         int ok = build_fields[k].type == -1 ? (t == JSON_STRING || t == JSON_OBJECT) : t == build_fields[k].type;
         if (!ok && !(build_fields[k].nullable && t == JSON_NULL)) {
             violations_add(v, key, "wrong_type", "%s must be %s", key, type_name(build_fields[k].type));
+            if (strcmp(key, "name") == 0)
+                b->name_wrong_type = 1;
             continue;
         }
         if (t == JSON_ARRAY && json_array_size(val) > BUILD_ARRAY_MAX)

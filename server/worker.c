@@ -159,14 +159,15 @@ static void install_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int worker_run(int index, const struct settings *s, const struct auth *a, const int *fds, size_t nfds)
+int worker_run(int index, const struct runtime *rt)
 {
+    const struct settings *s = rt->settings;
     static struct worker w;
     memset(&w, 0, sizeof(w));
     self = &w;
     w.index = index;
     w.settings = s;
-    w.auth = a;
+    w.auth = rt->auth;
     h2o_linklist_init_anchor(&w.conns);
     pid_t master = getppid();
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -180,15 +181,18 @@ int worker_run(int index, const struct settings *s, const struct auth *a, const 
     sodium_bin2hex(w.reqid_prefix, sizeof(w.reqid_prefix), rnd, sizeof(rnd));
 
     struct err e = {0};
-    struct store_options so = {s->busy_timeout_ms, strcmp(s->synchronous, "full") == 0, 0};
+    struct store_options so = {.busy_timeout_ms = s->busy_timeout_ms,
+                               .synchronous_full = strcmp(s->synchronous, "full") == 0,
+                               .generation = rt->generation,
+                               .cache_bytes = s->cache_bytes};
     if (store_open(s->database, &so, &w.store, &e) != 0 || store_prepare(w.store, &e) != 0) {
         log_error("%s", e.msg);
         store_close(w.store);
         return 3;
     }
     setup_h2o(&w);
-    for (size_t i = 0; i < nfds; i++)
-        add_listener(&w, fds[i]);
+    for (size_t i = 0; i < rt->nfds; i++)
+        add_listener(&w, rt->fds[i]);
     if (s->reuseport) {
         for (size_t i = 0; i < s->nbinds; i++) {
             if (listen_is_unix(s->binds[i]))

@@ -17,7 +17,14 @@
 #include "server/config.h"
 #include "storage/store.h"
 
-struct listener_set;
+/* What the master hands every child: all borrowed, set up before fork. */
+struct runtime {
+    const struct settings *settings;
+    const struct auth *auth;
+    const int *fds;              /* listening sockets shared by all workers */
+    size_t nfds;
+    uint64_t *generation;        /* shared write counter for the read caches */
+};
 
 struct worker {
     int index;                          /* 0..workers-1 */
@@ -38,12 +45,12 @@ struct worker {
 };
 
 /*
- * Run a worker until it is told to stop (SIGTERM: graceful, SIGINT/SIGQUIT:
- * at once) or its master goes away. `fds` are the inherited listening sockets
- * (nfds may be 0 when settings->reuseport makes each worker open its own).
- * Returns the process exit status (0 after a clean stop).
+ * Run worker `index` until it is told to stop (SIGTERM: graceful,
+ * SIGINT/SIGQUIT: at once) or its master goes away. rt->fds are the inherited
+ * listening sockets (none for TCP binds when settings->reuseport makes each
+ * worker open its own). Returns the process exit status (0 after a clean stop).
  */
-int worker_run(int index, const struct settings *s, const struct auth *a, const int *fds, size_t nfds);
+int worker_run(int index, const struct runtime *rt);
 
 /* The worker that owns the current process (valid inside worker_run). */
 struct worker *worker_self(void);

@@ -10,12 +10,15 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "storage/cache.h"
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *ping;
     sqlite3_stmt *char_insert;
     sqlite3_stmt *char_get;
+    uint64_t *generation;    /* shared write counter, bumped after each commit */
+    struct cache *cache;     /* NULL when off */
 };
 
 static int fail(struct store *s, struct err *e, const char *what)
@@ -34,6 +37,8 @@ int store_open(const char *path, const struct store_options *opt, struct store *
         return ERR_IO;
     }
     sqlite3_busy_timeout(s->db, opt->busy_timeout_ms);
+    s->generation = opt->generation;
+    s->cache = cache_new(opt->generation, opt->cache_bytes);
     char sql[160];
     snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
              opt->synchronous_full ? "FULL" : "NORMAL");
@@ -64,7 +69,7 @@ int store_prepare(struct store *s, struct err *e)
                    e)) != 0)
         return rc;
     if ((rc = prep(s, &s->char_get,
-                   "SELECT id, version, name, created_at, updated_at, etag, document FROM characters WHERE id = ?1",
+                   "SELECT id, version, etag, document FROM characters WHERE id = ?1",
                    e)) != 0)
         return rc;
     return 0;
@@ -78,6 +83,7 @@ void store_close(struct store *s)
     sqlite3_finalize(s->char_insert);
     sqlite3_finalize(s->char_get);
     sqlite3_close_v2(s->db);
+    cache_free(s->cache);
     free(s);
 }
 
@@ -107,8 +113,10 @@ int store_character_insert(struct store *s, const struct store_record *r, struct
     int ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        cache_generation_bump(s->generation);
         return 0;
+    }
     if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
         return err_set(e, ERR_CONFLICT, "character %s already exists", r->id);
     return fail(s, e, "insert character");
@@ -116,6 +124,16 @@ int store_character_insert(struct store *s, const struct store_record *r, struct
 
 int store_character_get(struct store *s, const char *id, size_t id_len, struct store_record *out, struct err *e)
 {
+    memset(out, 0, sizeof(*out));
+    uint64_t gen = 0;
+    struct cache_hit hit;
+    if (s->cache != NULL && cache_get(s->cache, id, id_len, &hit, &gen)) {
+        out->version = hit.version;
+        out->etag = hit.etag;
+        out->document = hit.doc;
+        out->document_len = hit.doc_len;
+        return 0;
+    }
     sqlite3_stmt *st = s->char_get;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, id, (int)id_len, SQLITE_STATIC);
@@ -132,16 +150,15 @@ int store_character_get(struct store *s, const char *id, size_t id_len, struct s
     /* The statement stays un-reset so the column memory lives until store_row_done(). */
     out->id = (const char *)sqlite3_column_text(st, 0);
     out->version = sqlite3_column_int64(st, 1);
-    out->name = (const char *)sqlite3_column_text(st, 2);
-    out->created_at = (const char *)sqlite3_column_text(st, 3);
-    out->updated_at = (const char *)sqlite3_column_text(st, 4);
-    out->etag = (const char *)sqlite3_column_text(st, 5);
-    out->document = (const char *)sqlite3_column_text(st, 6);
-    out->document_len = (size_t)sqlite3_column_bytes(st, 6);
+    out->etag = (const char *)sqlite3_column_text(st, 2);
+    out->document = (const char *)sqlite3_column_text(st, 3);
+    out->document_len = (size_t)sqlite3_column_bytes(st, 3);
     if (out->document == NULL || out->etag == NULL) {
         sqlite3_reset(st);
         return err_set(e, ERR_IO, "character row is incomplete");
     }
+    if (s->cache != NULL)
+        cache_put(s->cache, gen, id, id_len, out->version, out->etag, out->document, out->document_len);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -18,6 +19,8 @@ struct store_options {
     int busy_timeout_ms;     /* wait this long for a lock before failing */
     int synchronous_full;    /* 1: PRAGMA synchronous=FULL, 0: NORMAL */
     int readonly;            /* open without write access */
+    uint64_t *generation;    /* shared write counter (storage/cache.h); NULL: no read cache */
+    size_t cache_bytes;      /* read cache bound; 0: no read cache */
 };
 
 /* One stored character; strings are NUL-terminated. */
@@ -51,12 +54,15 @@ sqlite3 *store_db(struct store *s);
 /* 0 when the connection answers a trivial query, ERR_IO otherwise. */
 int store_ping(struct store *s, struct err *e);
 
-/* Insert a new character row. ERR_CONFLICT when the id exists, ERR_IO otherwise. */
+/* Insert a new character row; on success every process's read cache learns of
+ * the change before this returns. ERR_CONFLICT when the id exists, ERR_IO otherwise. */
 int store_character_insert(struct store *s, const struct store_record *r, struct err *e);
 
 /*
- * Find character `id`. On 0, *out's strings point into SQLite's memory: copy
- * what you keep, then call store_row_done() at once (the row holds a read
+ * Find character `id`: sets out->id, version, etag and document (the others are
+ * NULL: the document holds them). Served from the read cache when it is
+ * current. On 0 the strings point into SQLite's or the cache's memory: copy
+ * what you keep, then call store_row_done() at once (a row holds a read
  * transaction open until then). ERR_NOT_FOUND when absent, ERR_IO on failure;
  * on an error no row is held.
  */

@@ -15,7 +15,7 @@ static struct violations v;
 
 static void run(const char *name, int level)
 {
-    struct build b = {name, name ? strlen(name) : 0, level};
+    struct build b = {.name = name, .name_len = name ? strlen(name) : 0, .level = level};
     violations_init(&v);
     build_validate(&b, &v);
 }

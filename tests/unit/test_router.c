@@ -44,6 +44,8 @@ static void test_literal_and_params(void **state)
     assert_int_equal(rm.nparams, 1);
     assert_int_equal(rm.params[0].len, 3);
     assert_memory_equal(rm.params[0].base, "abc", 3);
+    assert_int_equal(m("HEAD", "/v1/characters/abc", &rm), ROUTER_FOUND); /* HEAD is served as GET */
+    assert_ptr_equal(rm.route, &table[3]);
     assert_int_equal(m("POST", "/v1/characters/xyz/level-up", &rm), ROUTER_FOUND);
     assert_ptr_equal(rm.route, &table[5]);
     assert_memory_equal(rm.params[0].base, "xyz", 3);
@@ -65,11 +67,11 @@ static void test_method_not_allowed_lists_allow(void **state)
     (void)state;
     struct route_match rm;
     assert_int_equal(m("PUT", "/v1/characters", &rm), ROUTER_NO_METHOD);
-    assert_string_equal(rm.allow, "POST, GET");
+    assert_string_equal(rm.allow, "POST, GET, HEAD");
     assert_int_equal(m("PATCH", "/v1/characters/1", &rm), ROUTER_NO_METHOD);
-    assert_string_equal(rm.allow, "GET, DELETE");
+    assert_string_equal(rm.allow, "GET, HEAD, DELETE");
     assert_int_equal(m("DELETE", "/healthz", &rm), ROUTER_NO_METHOD);
-    assert_string_equal(rm.allow, "GET");
+    assert_string_equal(rm.allow, "GET, HEAD");
     assert_true(rm.path_flags & ROUTE_PUBLIC); /* so a wrong method on a public route needs no token */
     assert_int_equal(m("PUT", "/v1/characters", &rm), ROUTER_NO_METHOD);
     assert_false(rm.path_flags & ROUTE_PUBLIC);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "storage/cache.h"
 #include "storage/migrate.h"
 #include "storage/store.h"
 
@@ -33,7 +34,7 @@ static int setup(void **state)
     struct migration_set set = {0};
     struct err e = {0};
     struct store *s = NULL;
-    struct store_options o = {1000, 1, 0};
+    struct store_options o = {.busy_timeout_ms = 1000, .synchronous_full = 1};
     if (migrate_load_dir(mdir, &set, &e) != 0 || store_open(dbpath, &o, &s, &e) != 0 ||
         migrate_sqlite_apply(store_db(s), &set, NULL, &e) != 0) {
         fprintf(stderr, "setup: %s\n", e.msg);
@@ -55,7 +56,7 @@ static int teardown(void **state)
 static struct store *open_store(void)
 {
     struct store *s = NULL;
-    struct store_options o = {1000, 1, 0};
+    struct store_options o = {.busy_timeout_ms = 1000, .synchronous_full = 1};
     struct err e = {0};
     assert_int_equal(store_open(dbpath, &o, &s, &e), 0);
     assert_int_equal(store_prepare(s, &e), 0);
@@ -117,11 +118,91 @@ static void test_row_done_releases_read_lock(void **state)
     store_close(s);
 }
 
+static struct store *open_cached(uint64_t *gen)
+{
+    struct store *s = NULL;
+    struct store_options o = {.busy_timeout_ms = 1000, .synchronous_full = 1, .generation = gen, .cache_bytes = 1 << 20};
+    struct err e = {0};
+    assert_int_equal(store_open(dbpath, &o, &s, &e), 0);
+    assert_int_equal(store_prepare(s, &e), 0);
+    return s;
+}
+
+static void insert_doc(struct store *s, const char *id, const char *doc)
+{
+    char etag[36];
+    store_etag(1, doc, strlen(doc), etag);
+    struct store_record r = {id, 1, "n", "t0", "t0", etag, doc, strlen(doc)};
+    struct err e = {0};
+    assert_int_equal(store_character_insert(s, &r, &e), 0);
+}
+
+/* Two "workers" share a generation: a write by one invalidates the other's cache. */
+static void test_read_cache_follows_writes_of_other_processes(void **state)
+{
+    (void)state;
+    uint64_t *gen = cache_generation_new();
+    assert_non_null(gen);
+    struct store *a = open_cached(gen), *b = open_cached(gen);
+    const char *x = "22222222-2222-4222-8222-222222222222", *y = "33333333-3333-4333-8333-333333333333";
+    insert_doc(b, x, "{\"v\":\"x\"}");
+    struct store_record got;
+    struct err e = {0};
+    assert_int_equal(store_character_get(a, x, strlen(x), &got, &e), 0); /* miss: read and cached */
+    store_row_done(a);
+    size_t entries, bytes;
+    cache_stats(NULL, &entries, &bytes);
+    assert_int_equal(entries, 0);
+    /* Remove the row behind the caches' back: a cached read still serves it... */
+    assert_int_equal(sqlite3_exec(store_db(b), "DELETE FROM characters WHERE id = '22222222-2222-4222-8222-222222222222'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_character_get(a, x, strlen(x), &got, &e), 0);
+    assert_string_equal(got.document, "{\"v\":\"x\"}");
+    store_row_done(a);
+    /* ...until any write through the store bumps the generation: then it is gone. */
+    insert_doc(b, y, "{\"v\":\"y\"}");
+    assert_int_equal(store_character_get(a, x, strlen(x), &got, &e), ERR_NOT_FOUND);
+    assert_int_equal(store_character_get(a, y, strlen(y), &got, &e), 0);
+    assert_string_equal(got.document, "{\"v\":\"y\"}");
+    store_row_done(a);
+    store_close(a);
+    store_close(b);
+}
+
+static void test_cache_bounds(void **state)
+{
+    (void)state;
+    uint64_t *gen = cache_generation_new();
+    struct cache *c = cache_new(gen, 100);
+    uint64_t g;
+    struct cache_hit hit;
+    assert_int_equal(cache_get(c, "k1", 2, &hit, &g), 0);
+    char big[200];
+    memset(big, 'a', sizeof(big));
+    cache_put(c, g, "k1", 2, 1, "\"e\"", big, sizeof(big)); /* over the byte bound: not kept */
+    assert_int_equal(cache_get(c, "k1", 2, &hit, &g), 0);
+    cache_put(c, g, "k1", 2, 1, "\"e\"", big, 60);
+    assert_int_equal(cache_get(c, "k1", 2, &hit, &g), 1);
+    assert_int_equal(hit.doc_len, 60);
+    size_t entries, bytes;
+    cache_stats(c, &entries, &bytes);
+    assert_int_equal(entries, 1);
+    assert_int_equal(bytes, 60);
+    /* A put under a generation that has moved on is ignored. */
+    cache_generation_bump(gen);
+    assert_int_equal(cache_get(c, "k1", 2, &hit, &g), 0);
+    cache_put(c, g - 1, "k2", 2, 1, "\"e\"", big, 10);
+    assert_int_equal(cache_get(c, "k2", 2, &hit, &g), 0);
+    assert_null(cache_new(gen, 0)); /* size 0 turns it off */
+    cache_free(c);
+}
+
 static void test_open_failure_names_path(void **state)
 {
     (void)state;
     struct store *s = NULL;
-    struct store_options o = {100, 1, 0};
+    struct store_options o = {.busy_timeout_ms = 100, .synchronous_full = 1};
     struct err e = {0};
     assert_int_equal(store_open("/nonexistent-dir/x.db", &o, &s, &e), ERR_IO);
     assert_non_null(strstr(e.msg, "/nonexistent-dir/x.db"));
@@ -136,6 +217,8 @@ int main(void)
         cmocka_unit_test(test_etag_changes_with_version_and_content),
         cmocka_unit_test(test_row_done_releases_read_lock),
         cmocka_unit_test(test_open_failure_names_path),
+        cmocka_unit_test(test_read_cache_follows_writes_of_other_processes),
+        cmocka_unit_test(test_cache_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
