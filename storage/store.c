@@ -5,7 +5,10 @@
  */
 #include "storage/store.h"
 
+#include <sched.h>
 #include <sodium.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,8 +21,33 @@ struct store {
     sqlite3_stmt *char_insert;
     sqlite3_stmt *char_get;
     uint64_t *generation;    /* shared write counter, bumped after each commit */
+    int busy_timeout_ms;
+    struct timespec busy_since; /* when the current wait for a lock began */
     struct cache *cache;     /* NULL when off */
 };
+
+/*
+ * Wait for another process's write lock. SQLite's own handler sleeps in steps
+ * of up to 100 ms, which leaves a worker's whole event loop idle long after the
+ * lock is free; commits take well under a millisecond, so yield the CPU first
+ * and sleep in short steps, up to the busy timeout.
+ */
+static int on_busy(void *arg, int count)
+{
+    struct store *s = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (count == 0)
+        s->busy_since = now;
+    long waited_ms = (now.tv_sec - s->busy_since.tv_sec) * 1000 + (now.tv_nsec - s->busy_since.tv_nsec) / 1000000;
+    if (waited_ms >= s->busy_timeout_ms)
+        return 0;
+    if (count < 20)
+        sched_yield();
+    else
+        usleep(count < 200 ? 50 : 1000);
+    return 1;
+}
 
 static int fail(struct store *s, struct err *e, const char *what)
 {
@@ -36,7 +64,8 @@ int store_open(const char *path, const struct store_options *opt, struct store *
         store_close(s);
         return ERR_IO;
     }
-    sqlite3_busy_timeout(s->db, opt->busy_timeout_ms);
+    s->busy_timeout_ms = opt->busy_timeout_ms;
+    sqlite3_busy_handler(s->db, on_busy, s);
     s->generation = opt->generation;
     s->cache = cache_new(opt->generation, opt->cache_bytes);
     char sql[160];
