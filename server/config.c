@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -1298,4 +1299,25 @@ void settings_usage(FILE *out, const char *prog)
         snprintf(env, sizeof(env), "%s%s%s", buf, d->legacy_env ? ", " : "", d->legacy_env ? d->legacy_env : "");
         fprintf(out, "  %-24s %-40s %s\n      %s\n", d->key, env, d->def ? d->def : "-", d->help);
     }
+}
+
+void settings_default_migrations_dir(struct settings *s)
+{
+    if (s->migrations_dir != NULL)
+        return;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        struct stat st;
+        if (slash != NULL && (size_t)(slash + 1 - exe) + sizeof("config.status") <= sizeof(exe)) {
+            strcpy(slash + 1, "config.status");
+            if (stat(exe, &st) == 0 && stat(SRCDIR "/migrations", &st) == 0) {
+                s->migrations_dir = xstrdup(SRCDIR "/migrations");
+                return;
+            }
+        }
+    }
+    s->migrations_dir = xstrdup(DATADIR "/migrations");
 }

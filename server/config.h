@@ -81,6 +81,13 @@ void settings_release(struct settings *s);
 /* Print the effective settings as YAML to `out`, with secrets shown as "(set)". */
 void settings_print(const struct settings *s, FILE *out);
 
+/*
+ * When migrations.dir is unset, set it to the source tree's migrations/ if this
+ * binary runs from a build tree (config.status beside it), else to the
+ * installed data folder.
+ */
+void settings_default_migrations_dir(struct settings *s);
+
 /* Print the --help text (flags, every key with its environment name and default). */
 void settings_usage(FILE *out, const char *prog);
 

@@ -26,38 +26,6 @@
 
 extern char **environ;
 
-/* The migrations folder: the source tree's when this binary sits in a build tree, else the installed one. */
-static char *default_migrations_dir(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            strcpy(slash + 1, "config.status");
-            struct stat st;
-            if (stat(exe, &st) == 0 && stat(SRCDIR "/migrations", &st) == 0)
-                return xstrdup(SRCDIR "/migrations");
-        }
-    }
-    return xstrdup(DATADIR "/migrations");
-}
-
-/* Create the folder that will hold `path` (one level), so a fresh checkout just works. */
-static int ensure_parent_dir(const char *path, struct err *e)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir)
-        return 0;
-    *slash = '\0';
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-        return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", dir, strerror(errno));
-    return 0;
-}
-
 /* Check (and with --migrate apply) the SQLite migrations before any worker starts. */
 static int check_migrations(const struct settings *s, struct err *e)
 {
@@ -65,8 +33,6 @@ static int check_migrations(const struct settings *s, struct err *e)
     struct store *st = NULL;
     int rc = migrate_load_dir(s->migrations_dir, &set, e);
     if (rc != 0)
-        goto out;
-    if ((rc = ensure_parent_dir(s->database, e)) != 0)
         goto out;
     struct store_options so = {.busy_timeout_ms = s->busy_timeout_ms, .synchronous_full = strcmp(s->synchronous, "full") == 0};
     if ((rc = store_open(s->database, &so, &st, e)) != 0)
@@ -134,8 +100,7 @@ int main(int argc, char **argv)
     }
     int lvl = log_level_parse(s.log_level);
     log_setup(lvl < 0 ? LOG_INFO : (enum log_level)lvl, "master");
-    if (s.migrations_dir == NULL)
-        s.migrations_dir = default_migrations_dir();
+    settings_default_migrations_dir(&s);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     struct auth a;

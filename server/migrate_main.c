@@ -70,21 +70,11 @@ int main(int argc, char **argv)
     if (sodium_init() < 0)
         return 1;
     log_setup(LOG_INFO, "migrate");
-    if (s.migrations_dir == NULL) {
-        struct stat st;
-        s.migrations_dir = xstrdup(stat(SRCDIR "/migrations", &st) == 0 ? SRCDIR "/migrations" : DATADIR "/migrations");
-    }
+    settings_default_migrations_dir(&s);
     struct migration_set set = {0};
     struct store *db = NULL;
     int rc = migrate_load_dir(s.migrations_dir, &set, &e);
     if (rc == 0) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof(dir), "%s", s.database);
-        char *slash = strrchr(dir, '/');
-        if (slash != NULL && slash != dir) {
-            *slash = '\0';
-            mkdir(dir, 0750);
-        }
         struct store_options so = {.busy_timeout_ms = s.busy_timeout_ms, .synchronous_full = strcmp(s.synchronous, "full") == 0};
         rc = store_open(s.database, &so, &db, &e);
     }

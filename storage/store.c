@@ -5,8 +5,10 @@
  */
 #include "storage/store.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -54,8 +56,26 @@ static int fail(struct store *s, struct err *e, const char *what)
     return err_set(e, ERR_IO, "sqlite %s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "cannot open");
 }
 
+/* Create the folder that holds `path` (one level) so a fresh checkout just works. */
+static int make_parent_dir(const char *path, struct err *e)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return err_set(e, ERR_INVALID, "database path is too long");
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "cannot create folder \"%s\" for the database: %s", dir, strerror(errno));
+    return 0;
+}
+
 int store_open(const char *path, const struct store_options *opt, struct store **out, struct err *e)
 {
+    int rc = opt->readonly ? 0 : make_parent_dir(path, e);
+    if (rc != 0)
+        return rc;
     struct store *s = xcalloc(1, sizeof(*s));
     int flags = opt->readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     flags |= SQLITE_OPEN_NOMUTEX;

@@ -36,8 +36,8 @@ struct store_record {
 };
 
 /*
- * Open (creating when absent, unless readonly) the database at `path`, set its
- * pragmas. Returns 0 and *out, or ERR_IO with SQLite's message. Statements are
+ * Open (creating it and its folder when absent, unless readonly) the database
+ * at `path`, set its pragmas. Returns 0 and *out, or ERR_IO with SQLite's message. Statements are
  * prepared lazily by store_prepare() because the schema may not exist yet.
  */
 int store_open(const char *path, const struct store_options *opt, struct store **out, struct err *e);

@@ -204,8 +204,13 @@ static void test_open_failure_names_path(void **state)
     struct store *s = NULL;
     struct store_options o = {.busy_timeout_ms = 100, .synchronous_full = 1};
     struct err e = {0};
-    assert_int_equal(store_open("/nonexistent-dir/x.db", &o, &s, &e), ERR_IO);
-    assert_non_null(strstr(e.msg, "/nonexistent-dir/x.db"));
+    /* A missing folder is created; one that cannot be (under a file) is an error naming it. */
+    assert_int_equal(store_open("/etc/hostname/sub/x.db", &o, &s, &e), ERR_IO);
+    assert_non_null(strstr(e.msg, "/etc/hostname/sub"));
+    char path[160];
+    snprintf(path, sizeof(path), "%s/newdir/x.db", dir);
+    assert_int_equal(store_open(path, &o, &s, &e), 0);
+    store_close(s);
 }
 
 int main(void)
