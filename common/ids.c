@@ -26,18 +26,17 @@ void ids_uuid_v4(char out[IDS_UUID_LEN + 1])
 
 int ids_is_uuid(const char *s, size_t len)
 {
-    if (len != IDS_UUID_LEN)
+    /* 1 for lowercase hex digits; checked on every request that names an id. */
+    static const unsigned char is_hex[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+        ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    };
+    if (len != IDS_UUID_LEN || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
         return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return 0;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
+    unsigned ok = 1;
+    for (size_t i = 0; i < len; i++)
+        ok &= is_hex[(unsigned char)s[i]] | (i == 8 || i == 13 || i == 18 || i == 23);
+    return (int)ok;
 }
 
 void ids_now_rfc3339(char out[IDS_TIME_LEN + 1])

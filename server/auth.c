@@ -160,6 +160,30 @@ enum auth_scope auth_check(const struct auth *a, const char *header, size_t len,
     return (enum auth_scope)scope;
 }
 
+enum auth_scope auth_check_memo(const struct auth *a, struct auth_memo *m, const char *header, size_t len)
+{
+    if (m == NULL)
+        return auth_check(a, header, len, NULL);
+    if (header != NULL && m->len != 0 && len == m->len && sodium_memcmp(header, m->header, len) == 0)
+        return m->scope;
+    enum auth_scope scope = auth_check(a, header, len, NULL);
+    auth_memo_clear(m);
+    if (scope != AUTH_SCOPE_NONE && len <= AUTH_MEMO_MAX) {
+        memcpy(m->header, header, len);
+        m->len = len;
+        m->scope = scope;
+    }
+    return scope;
+}
+
+void auth_memo_clear(struct auth_memo *m)
+{
+    if (m->len != 0)
+        sodium_memzero(m->header, m->len);
+    m->len = 0;
+    m->scope = AUTH_SCOPE_NONE;
+}
+
 void auth_token_generate(char out[64])
 {
     unsigned char raw[32];

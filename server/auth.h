@@ -51,6 +51,27 @@ void auth_release(struct auth *a);
  */
 enum auth_scope auth_check(const struct auth *a, const char *header, size_t len, int *who);
 
+/*
+ * What one connection last presented and earned. A keep-alive client sends the
+ * same Authorization header on every request; when the new header is
+ * byte-for-byte the one already verified on this connection (compared with
+ * sodium_memcmp, so in constant time for its length) the hash is skipped. The
+ * memo never outlives its connection and is wiped when cleared.
+ */
+#define AUTH_MEMO_MAX 160
+
+struct auth_memo {
+    size_t len;                  /* 0: nothing remembered */
+    enum auth_scope scope;
+    char header[AUTH_MEMO_MAX];
+};
+
+/* auth_check() with a per-connection memo (may be NULL: plain auth_check()). */
+enum auth_scope auth_check_memo(const struct auth *a, struct auth_memo *m, const char *header, size_t len);
+
+/* Forget and wipe what the memo holds. */
+void auth_memo_clear(struct auth_memo *m);
+
 /* Write a new token: 32 random bytes as unpadded base64url (43 chars + NUL). */
 void auth_token_generate(char out[64]);
 

@@ -9,7 +9,14 @@
 /* Match one pattern; on success append placeholders to m->params. */
 static int match_path(const char *pat, const char *path, size_t plen, struct route_match *m)
 {
-    size_t i = 0, np = 0;
+    /* Most patterns are told apart by their literal head: compare it in one go. */
+    size_t head = strcspn(pat, "{");
+    if (plen < head || memcmp(pat, path, head) != 0)
+        return 0;
+    if (pat[head] == '\0')
+        return plen == head ? (m->nparams = 0, 1) : 0;
+    size_t i = head, np = 0;
+    pat += head;
     while (*pat != '\0') {
         if (*pat == '{') {
             const char *close = strchr(pat, '}');

@@ -4,6 +4,7 @@
  */
 #include "server/routes.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,8 +50,19 @@ static const char *request_id(struct worker *w, h2o_req_t *req)
         if (ok)
             return h2o_strdup(&req->pool, v.base, v.len).base;
     }
-    char *id = h2o_mem_alloc_pool(&req->pool, 40);
-    snprintf(id, 40, "%s-%llu", w->reqid_prefix, (unsigned long long)++w->reqid_counter);
+    /* prefix "-" counter in hex, formatted by hand: this runs on every request. */
+    static const char hex[] = "0123456789abcdef";
+    size_t plen = strlen(w->reqid_prefix);
+    char *id = h2o_mem_alloc_pool(&req->pool, plen + 18);
+    memcpy(id, w->reqid_prefix, plen);
+    id[plen] = '-';
+    char digits[16];
+    size_t nd = 0;
+    for (uint64_t n = ++w->reqid_counter; n != 0 || nd == 0; n >>= 4)
+        digits[nd++] = hex[n & 15];
+    for (size_t i = 0; i < nd; i++)
+        id[plen + 1 + i] = digits[nd - 1 - i];
+    id[plen + 1 + nd] = '\0';
     return id;
 }
 
@@ -114,7 +126,7 @@ int routes_dispatch(struct worker *w, h2o_req_t *req)
     if (!public) {
         h2o_iovec_t authz;
         int has = http_header(req, "authorization", &authz);
-        rc.scope = auth_check(w->auth, has ? authz.base : NULL, has ? authz.len : 0, NULL);
+        rc.scope = auth_check_memo(w->auth, worker_auth_memo(req), has ? authz.base : NULL, has ? authz.len : 0);
         if (rc.scope == AUTH_SCOPE_NONE) {
             problem_send(req, PROBLEM_UNAUTHORIZED,
                          has ? "the bearer token is not valid" : "send Authorization: Bearer <token>", NULL);

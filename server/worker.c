@@ -23,6 +23,7 @@ struct worker_conn {
     h2o_linklist_t link;
     h2o_socket_t *sock;
     struct worker *w;
+    struct auth_memo auth;   /* the credentials this connection last proved */
 };
 
 struct api_handler {
@@ -31,6 +32,7 @@ struct api_handler {
 };
 
 static struct worker *self;
+static void on_conn_close(void *data);
 static volatile sig_atomic_t want_graceful, want_fast;
 
 static void on_signal(int sig)
@@ -46,6 +48,16 @@ struct worker *worker_self(void)
     return self;
 }
 
+struct auth_memo *worker_auth_memo(h2o_req_t *req)
+{
+    if (req->conn == NULL || req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->on_close.cb != on_conn_close)
+        return NULL;
+    return &((struct worker_conn *)sock->on_close.data)->auth;
+}
+
 static int on_req(h2o_handler_t *h, h2o_req_t *req)
 {
     struct api_handler *ah = (struct api_handler *)h;
@@ -55,6 +67,7 @@ static int on_req(h2o_handler_t *h, h2o_req_t *req)
 static void on_conn_close(void *data)
 {
     struct worker_conn *c = data;
+    auth_memo_clear(&c->auth);
     h2o_linklist_unlink(&c->link);
     c->w->nconns--;
     free(c);
@@ -65,19 +78,22 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     struct worker *w = listener->data;
     if (err != NULL)
         return;
-    for (int i = 0; i < 32; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
-            break;
-        struct worker_conn *c = xcalloc(1, sizeof(*c));
-        c->sock = sock;
-        c->w = w;
-        h2o_linklist_insert(&w->conns, &c->link);
-        w->nconns++;
-        sock->on_close.cb = on_conn_close;
-        sock->on_close.data = c;
-        h2o_accept(&w->accept_ctx, sock);
-    }
+    /*
+     * One connection per wakeup, like nginx without multi_accept: every worker
+     * polls the shared socket, so leaving the rest to the next wakeup spreads
+     * a burst of connects over more workers. (server.reuseport balances best.)
+     */
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    struct worker_conn *c = xcalloc(1, sizeof(*c));
+    c->sock = sock;
+    c->w = w;
+    h2o_linklist_insert(&w->conns, &c->link);
+    w->nconns++;
+    sock->on_close.cb = on_conn_close;
+    sock->on_close.data = c;
+    h2o_accept(&w->accept_ctx, sock);
 }
 
 static double now_s(void)
@@ -169,9 +185,13 @@ int worker_run(int index, const struct runtime *rt)
     w.settings = s;
     w.auth = rt->auth;
     h2o_linklist_init_anchor(&w.conns);
+    /* The kernel sends SIGTERM (a graceful stop) when the master dies; if it
+     * already died before prctl() took effect, the parent is no longer it. */
     pid_t master = getppid();
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
     install_signals();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master)
+        want_graceful = 1;
     char role[16];
     snprintf(role, sizeof(role), "worker.%d", index);
     log_setup((enum log_level)log_level_parse(s->log_level), role);
@@ -212,7 +232,7 @@ int worker_run(int index, const struct runtime *rt)
         h2o_evloop_run(w.ctx.loop, 100);
         if (want_fast)
             break;
-        if (!w.draining && (want_graceful || getppid() != master)) {
+        if (!w.draining && want_graceful) {
             start_drain(&w);
             deadline = now_s() + s->graceful_timeout_ms / 1000.0;
         }

@@ -52,6 +52,9 @@ struct worker {
  */
 int worker_run(int index, const struct runtime *rt);
 
+/* The auth memo of the connection `req` arrived on, or NULL when it has none. */
+struct auth_memo *worker_auth_memo(h2o_req_t *req);
+
 /* The worker that owns the current process (valid inside worker_run). */
 struct worker *worker_self(void);
 

@@ -3,7 +3,9 @@
  * bare libh2o (evloop), the same pre-fork shape as character-server (one
  * listening socket opened before fork, N workers each with its own loop), one
  * handler answering a fixed JSON body with Content-Length. No auth, no storage.
- * Usage: h2o-hello PORT WORKERS
+ * Usage: h2o-hello PORT WORKERS [reuseport]
+ * With "reuseport" each worker binds its own SO_REUSEPORT socket instead, as
+ * character-server does with server.reuseport.
  */
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
@@ -41,6 +43,23 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_accept(&accept_ctx, sock);
 }
 
+/* A non-blocking listening socket on 127.0.0.1:port, or -1. */
+static int open_listener(int port, int reuseport)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1024) != 0) {
+        perror("bind");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void serve(int fd)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -60,23 +79,22 @@ static void serve(int fd)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: h2o-hello PORT WORKERS\n");
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "reuseport") != 0)) {
+        fprintf(stderr, "usage: h2o-hello PORT WORKERS [reuseport]\n");
         return 2;
     }
-    int port = atoi(argv[1]), workers = atoi(argv[2]);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1024) != 0) {
-        perror("bind");
+    int port = atoi(argv[1]), workers = atoi(argv[2]), reuseport = argc == 4;
+    int fd = open_listener(port, reuseport);
+    if (fd < 0)
         return 1;
-    }
     signal(SIGPIPE, SIG_IGN);
-    for (int i = 0; i < workers; i++)
-        if (fork() == 0)
+    for (int i = 0; i < workers; i++) {
+        if (fork() == 0) {
+            if (reuseport && i > 0)
+                fd = open_listener(port, 1);
             serve(fd);
+        }
+    }
     while (wait(NULL) > 0)
         ;
     return 0;

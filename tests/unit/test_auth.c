@@ -155,6 +155,35 @@ static void test_error_never_echoes_token(void **state)
     auth_release(&a);
 }
 
+static void test_memo_per_connection(void **state)
+{
+    (void)state;
+    char entry[128];
+    snprintf(entry, sizeof(entry), "viewer:read:%s", TOK_R);
+    char *toks[] = {(char *)TOK_W, entry};
+    struct auth a;
+    load(&a, toks, 2, NULL, NULL, 0);
+    struct auth_memo m = {0};
+    char good[200], bad[200];
+    snprintf(good, sizeof(good), "Bearer %s", TOK_W);
+    snprintf(bad, sizeof(bad), "Bearer %s", TOK_W);
+    bad[10] ^= 1;
+    assert_int_equal(auth_check_memo(&a, &m, good, strlen(good)), AUTH_SCOPE_WRITE);
+    assert_int_equal(m.len, strlen(good));
+    assert_int_equal(auth_check_memo(&a, &m, good, strlen(good)), AUTH_SCOPE_WRITE); /* from the memo */
+    /* A different header on the same connection is judged afresh, and a failure forgets the memo. */
+    assert_int_equal(auth_check_memo(&a, &m, bad, strlen(bad)), AUTH_SCOPE_NONE);
+    assert_int_equal(m.len, 0);
+    assert_int_equal(auth_check_memo(&a, &m, NULL, 0), AUTH_SCOPE_NONE);
+    snprintf(good, sizeof(good), "Bearer %s", TOK_R);
+    assert_int_equal(auth_check_memo(&a, &m, good, strlen(good)), AUTH_SCOPE_READ);
+    /* A shorter header that is a prefix of the remembered one never matches. */
+    assert_int_equal(auth_check_memo(&a, &m, good, strlen(good) - 1), AUTH_SCOPE_NONE);
+    auth_memo_clear(&m);
+    assert_int_equal(m.len, 0);
+    auth_release(&a);
+}
+
 static void test_generate(void **state)
 {
     (void)state;
@@ -178,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_api_key_and_file),
         cmocka_unit_test(test_bad_entries),
         cmocka_unit_test(test_error_never_echoes_token),
+        cmocka_unit_test(test_memo_per_connection),
         cmocka_unit_test(test_generate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
