@@ -7,12 +7,11 @@
 #include <stdio.h>
 #include <time.h>
 
-void ids_uuid_v4(char out[IDS_UUID_LEN + 1])
+/* Stamp `version` and the RFC 4122 variant into b and write it as 8-4-4-4-12 lowercase hex. */
+static void uuid_format(unsigned char b[16], unsigned version, char out[IDS_UUID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
-    randombytes_buf(b, sizeof(b));
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     size_t o = 0;
     for (int i = 0; i < 16; i++) {
@@ -22,6 +21,26 @@ void ids_uuid_v4(char out[IDS_UUID_LEN + 1])
         out[o++] = hex[b[i] & 15];
     }
     out[o] = '\0';
+}
+
+void ids_uuid_v4(char out[IDS_UUID_LEN + 1])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof(b));
+    uuid_format(b, 4, out);
+}
+
+void ids_uuid_from_key(const char *ns, size_t nslen, const char *key, size_t keylen, char out[IDS_UUID_LEN + 1])
+{
+    static const unsigned char sep = 0x00;
+    crypto_generichash_state st;
+    unsigned char b[16];
+    crypto_generichash_init(&st, NULL, 0, sizeof(b));
+    crypto_generichash_update(&st, (const unsigned char *)ns, nslen);
+    crypto_generichash_update(&st, &sep, 1);
+    crypto_generichash_update(&st, (const unsigned char *)key, keylen);
+    crypto_generichash_final(&st, b, sizeof(b));
+    uuid_format(b, 8, out);
 }
 
 int ids_is_uuid(const char *s, size_t len)

@@ -100,6 +100,8 @@ static const struct setting settings_table[] = {
      .max = 1024 * 1024 * 1024, .help = "bytes of documents each worker keeps in memory for reads; 0 = off"},
     {.key = "migrations.dir", .type = SET_STRING, .offset = FIELD(migrations_dir), .max = STRING_MAX_BYTES,
      .flag = "migrations", .flag_arg = "DIR", .help = "folder of migration files (default: the installed ones)"},
+    {.key = "migrations.harper_schema", .type = SET_STRING, .offset = FIELD(migrations_harper_schema),
+     .def = "character_api", .max = 63, .help = "HarperDB schema of the migration tracking and lock tables"},
     {.key = "migrations.auto", .type = SET_BOOL, .offset = FIELD(migrate), .def = "false", .flag = "migrate",
      .help = "apply pending migrations at start"},
     {.key = "auth.api_key", .type = SET_STRING, .offset = FIELD(api_key), .max = TOKEN_MAX_BYTES,

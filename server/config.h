@@ -38,6 +38,7 @@ struct settings {
     size_t cache_bytes;       /* database.cache_size: per-worker read cache of documents; 0 = off */
     char *migrations_dir;     /* migrations.dir */
     int migrate;              /* migrations.auto: apply pending migrations at start (--migrate) */
+    char *migrations_harper_schema; /* migrations.harper_schema: HarperDB schema of the tracking tables */
     char *api_key;            /* auth.api_key (API_KEY): one bare token, write scope */
     char *tokens[CONFIG_MAX_TOKENS]; /* auth.tokens (API_TOKENS): bare or NAME:SCOPE:TOKEN */
     size_t ntokens;

@@ -5,21 +5,27 @@
  * applied file in schema_migrations.
  *
  * It owns the YAML reading (libyaml's event API, into a small tree that keeps
- * 1-based line/column for every node), the validation, the SQL it generates and
- * the tracking table. Every name it puts into SQL has been checked to be an
- * identifier ([A-Za-z_][A-Za-z0-9_]{0,62}) and is double-quoted as well. It must
- * not talk to HarperDB: schemas and `store: harper` commands and attributes are
- * parsed (so another engine can use them) and skipped here.
+ * 1-based line/column for every node), the validation, the reading of the CSV
+ * files `load` names (parsed by storage/csv.c when the migration is parsed, so
+ * a bad file fails early, and hashed into the checksum), the typing and ids of
+ * load rows that both stores share, the SQL it generates and the tracking
+ * table. Every name it puts into SQL, CSV column names included, has been
+ * checked to be an identifier ([A-Za-z_][A-Za-z0-9_]{0,62}) and is
+ * double-quoted as well; values are bound, never spliced. It must not talk to
+ * HarperDB: schemas and `store: harper` commands and attributes are parsed (so
+ * another engine can use them) and skipped here.
  *
  * After parsing, every attribute's `store` is its effective store: an attribute
- * without one inherits its command's. In MIGRATE_INDEXES ops the attributes only
- * carry a name (type is NULL, index is 1).
+ * without one inherits its command's. In MIGRATE_INDEXES and
+ * MIGRATE_DROP_ATTRIBUTES ops the attributes only carry a name (type is NULL;
+ * index is 1 for indexes, 0 for drops).
  */
 #include "storage/migrate.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +38,10 @@
 #include <sodium.h>
 #include <yaml.h>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "storage/csv.h"
 
 #ifdef PACKAGE_VERSION
 #define TOOL_VERSION PACKAGE_VERSION
@@ -49,6 +57,8 @@
 #define MAX_FILES 10000       /* migration files in a directory */
 #define MAX_REPORTED 8        /* validation problems spelled out in one error */
 #define DEFAULT_BUSY_MS 10000 /* busy timeout set when the connection has none */
+#define MAX_FILE_ARG 1024     /* characters in a load's `file` */
+#define KEY_SEP '\x1f'        /* joins the key columns' values of a load row */
 
 /* ------------------------------------------------------------------------- */
 /* A growable string; bounded by its input (a migration is at most 4 MiB).   */
@@ -85,6 +95,73 @@ static void sb_reset(struct sbuf *b)
     b->len = 0;
     if (b->p != NULL)
         b->p[0] = '\0';
+}
+
+/* ------------------------------------------------------------------------- */
+/* Files.                                                                    */
+
+/*
+ * Read the regular file `path` into *buf (allocated, caller frees; NUL-terminated
+ * for convenience) and *len. ERR_IO when it cannot be opened or read or is not a
+ * regular file (a FIFO does not block: it is opened non-blocking and refused),
+ * ERR_TOO_LARGE over `limit` bytes ("PATH: N bytes is over the limit of L bytes
+ * for WHAT"). *buf is NULL on failure.
+ */
+static int read_bounded(const char *path, size_t limit, const char *what, char **buf, size_t *len, struct err *e)
+{
+    struct stat st;
+    char *p = NULL;
+    size_t n = 0, cap;
+    int fd, rc = 0;
+
+    *buf = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        rc = err_set(e, ERR_IO, "cannot stat \"%s\": %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = err_set(e, ERR_IO, "\"%s\" is not a regular file", path);
+        goto out;
+    }
+    if ((unsigned long long)st.st_size > limit) {
+        rc = err_set(e, ERR_TOO_LARGE, "%s: %lld bytes is over the limit of %zu bytes for %s", path,
+                     (long long)st.st_size, limit, what);
+        goto out;
+    }
+    cap = (size_t)st.st_size + 1; /* one more to notice a file that grew */
+    p = xmalloc(cap + 1);
+    for (;;) {
+        ssize_t got = read(fd, p + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+            goto out;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            if (cap > limit) {
+                rc = err_set(e, ERR_TOO_LARGE, "%s: over the limit of %zu bytes for %s", path, limit, what);
+                goto out;
+            }
+            cap = cap * 2 < limit + 1 ? cap * 2 : limit + 1;
+            p = xrealloc(p, cap + 1);
+        }
+    }
+    p[n] = '\0';
+    *buf = p;
+    *len = n;
+    p = NULL;
+out:
+    free(p);
+    close(fd);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -305,7 +382,10 @@ out:
 
 struct pctx {
     const char *path;
-    int code; /* the first problem's code */
+    size_t dirlen;                  /* path[0..dirlen) is the migration's folder, with its final '/' */
+    crypto_generichash_state *hash; /* the checksum: the yaml, then each loaded file */
+    size_t csv_bytes;               /* loaded so far, bounded by MIGRATE_MAX_LOAD_BYTES */
+    int code;                       /* the first problem's code */
     size_t nerrs;
     char msgs[MAX_REPORTED][384];
     struct migrate_op *ops;
@@ -316,6 +396,26 @@ struct pctx {
 struct shown {
     char s[80];
 };
+
+/* A quote of text[0..len) for a message: control characters, quotes and backslashes as '?', shortened. */
+static struct shown show_text(const char *text, size_t len)
+{
+    struct shown r;
+    size_t j = 0;
+    r.s[j++] = '"';
+    for (size_t i = 0; i < len && j < sizeof(r.s) - 6; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        r.s[j++] = (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\') ? '?' : (char)ch;
+    }
+    if (len > sizeof(r.s) - 6 - 1) {
+        r.s[j++] = '.';
+        r.s[j++] = '.';
+        r.s[j++] = '.';
+    }
+    r.s[j++] = '"';
+    r.s[j] = '\0';
+    return r;
+}
 
 static struct shown show(const struct ynode *n)
 {
@@ -328,19 +428,7 @@ static struct shown show(const struct ynode *n)
                             strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0)) {
         snprintf(r.s, sizeof(r.s), "nothing");
     } else {
-        size_t j = 0;
-        r.s[j++] = '"';
-        for (size_t i = 0; i < n->len && j < sizeof(r.s) - 6; i++) {
-            unsigned char ch = (unsigned char)n->text[i];
-            r.s[j++] = (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\') ? '?' : (char)ch;
-        }
-        if (n->len > sizeof(r.s) - 6 - 1) {
-            r.s[j++] = '.';
-            r.s[j++] = '.';
-            r.s[j++] = '.';
-        }
-        r.s[j++] = '"';
-        r.s[j] = '\0';
+        r = show_text(n->text, n->len);
     }
     return r;
 }
@@ -422,18 +510,23 @@ static int parse_bool(const struct ynode *n, int *out)
     return -1;
 }
 
-/* Whether n is an identifier usable as a table, schema or attribute name. */
-static int is_ident(const struct ynode *n)
+/* Whether s[0..len) is an identifier usable as a table, schema, attribute or column name. */
+static int is_ident_text(const char *s, size_t len)
 {
-    if (n->kind != Y_SCALAR || n->len == 0 || n->len > MAX_IDENT)
+    if (len == 0 || len > MAX_IDENT)
         return 0;
-    for (size_t i = 0; i < n->len; i++) {
-        char ch = n->text[i];
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
         int alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
         if (!alpha && !(i > 0 && ch >= '0' && ch <= '9'))
             return 0;
     }
     return 1;
+}
+
+static int is_ident(const struct ynode *n)
+{
+    return n->kind == Y_SCALAR && is_ident_text(n->text, n->len);
 }
 
 /* Check that n names a `what` (table, schema, attribute); returns a copy or NULL after recording why not. */
@@ -534,6 +627,14 @@ static void op_free(struct migrate_op *op)
     free(op->schema);
     free(op->table);
     attrs_free(op->attrs, op->nattrs);
+    free(op->rename_from);
+    free(op->rename_to);
+    free(op->file);
+    for (size_t i = 0; i < op->nkey; i++)
+        free(op->key[i]);
+    free(op->key);
+    csv_free(op->rows);
+    free(op->rows);
     memset(op, 0, sizeof(*op));
 }
 
@@ -790,7 +891,7 @@ static void parse_init(struct pctx *c, const struct ynode *args, int store, int 
     }
 }
 
-/* add_attributes {table, schema?, attributes} and indexes {table, schema?, attributes: [names]}. */
+/* add_attributes {table, schema?, attributes}; indexes and drop_attributes {table, schema?, attributes: [names]}. */
 static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op_kind kind, const struct ynode *args,
                                 int store, int line)
 {
@@ -816,10 +917,325 @@ static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op
     else
         snprintf(where, sizeof(where), "%s", cmd);
     if (pick_attributes(c, &f[2], &f[3], where, &attrs) == 0)
-        parse_attr_list(c, attrs, args, where, store, kind == MIGRATE_INDEXES, &op);
+        parse_attr_list(c, attrs, args, where, store, kind != MIGRATE_ADD_ATTRIBUTES, &op);
+    for (size_t i = 0; kind == MIGRATE_DROP_ATTRIBUTES && i < op.nattrs; i++)
+        op.attrs[i].index = 0;
     if (c->nerrs == before)
         push_op(c, &op);
     op_free(&op);
+}
+
+/* The table and optional schema every command but init names; 0 when the table is valid. */
+static int take_table(struct pctx *c, const char *cmd, const struct ynode *args, const struct field *table,
+                      const struct field *schema, struct migrate_op *op)
+{
+    if (table->val == NULL)
+        bad(c, ERR_INVALID, args, "%s has no table", cmd);
+    else
+        op->table = take_ident(c, table->val, "table", cmd);
+    if (schema->val != NULL)
+        op->schema = take_ident(c, schema->val, "schema", cmd);
+    return op->table != NULL ? 0 : -1;
+}
+
+/* drop_table {table, schema?}. */
+static void parse_drop_table(struct pctx *c, const struct ynode *args, int store, int line)
+{
+    struct migrate_op op = {.kind = MIGRATE_DROP_TABLE, .store = store, .line = line};
+    struct field f[] = {{"table", NULL, NULL}, {"schema", NULL, NULL}, {"store", NULL, NULL}};
+    size_t before = c->nerrs;
+
+    take_fields(c, args, "drop_table", f, 3);
+    take_table(c, "drop_table", args, &f[0], &f[1], &op);
+    if (c->nerrs == before)
+        push_op(c, &op);
+    op_free(&op);
+}
+
+/*
+ * rename_attribute {table, schema?, from, to}: SQLite only, since HarperDB has no
+ * rename; without `store: sqlite` it is refused at the command's position.
+ */
+static void parse_rename(struct pctx *c, const struct ynode *cmd, const struct ynode *args, int store)
+{
+    struct migrate_op op = {.kind = MIGRATE_RENAME_ATTRIBUTE, .store = store, .line = cmd->line};
+    struct field f[] = {
+        {"table", NULL, NULL}, {"schema", NULL, NULL}, {"from", NULL, NULL}, {"to", NULL, NULL}, {"store", NULL, NULL}};
+    char where[128];
+    size_t before = c->nerrs;
+
+    take_fields(c, args, "rename_attribute", f, 5);
+    if (store != MIGRATE_STORE_SQLITE)
+        bad(c, ERR_INVALID, cmd,
+            "rename_attribute cannot run on HarperDB (it has no rename); add `store: sqlite` or copy with "
+            "add_attributes + load + drop_attributes");
+    take_table(c, "rename_attribute", args, &f[0], &f[1], &op);
+    if (op.table != NULL)
+        snprintf(where, sizeof(where), "rename_attribute of table \"%s\"", op.table);
+    else
+        snprintf(where, sizeof(where), "rename_attribute");
+    if (f[2].val == NULL)
+        bad(c, ERR_INVALID, args, "%s has no from", where);
+    else
+        op.rename_from = take_ident(c, f[2].val, "attribute", where);
+    if (f[3].val == NULL)
+        bad(c, ERR_INVALID, args, "%s has no to", where);
+    else
+        op.rename_to = take_ident(c, f[3].val, "attribute", where);
+    if (op.rename_from != NULL && op.rename_to != NULL && strcasecmp(op.rename_from, op.rename_to) == 0)
+        bad(c, ERR_INVALID, f[3].val, "%s renames \"%s\" to \"%s\": SQLite column names ignore case", where,
+            op.rename_from, op.rename_to);
+    if (c->nerrs == before)
+        push_op(c, &op);
+    op_free(&op);
+}
+
+/* Whether `file` (len bytes) is a relative path inside the migration's folder: no NUL, no leading '/', no "..". */
+static const char *bad_file_arg(const char *file, size_t len)
+{
+    if (len == 0)
+        return "is empty";
+    if (len > MAX_FILE_ARG)
+        return "is longer than 1024 characters";
+    if (memchr(file, '\0', len) != NULL)
+        return "holds a NUL character";
+    if (file[0] == '/')
+        return "must be a path relative to the migration's folder, not an absolute path";
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && file[j] != '/')
+            j++;
+        if (j - i == 2 && file[i] == '.' && file[i + 1] == '.')
+            return "must stay inside the migration's folder (no \"..\")";
+        i = j + 1;
+    }
+    return NULL;
+}
+
+/* The natural key: one column name or a non-empty sequence of distinct names. */
+static void parse_key(struct pctx *c, const struct ynode *n, const char *where, struct migrate_op *op)
+{
+    const struct ynode *const *items = &n;
+    size_t count = 1;
+
+    if (n->kind == Y_SEQ) {
+        if (n->nkids == 0 || n->nkids > MAX_ITEMS) {
+            bad(c, n->nkids == 0 ? ERR_INVALID : ERR_TOO_LARGE, n, "key of %s needs 1 to %d column names", where,
+                MAX_ITEMS);
+            return;
+        }
+        items = (const struct ynode *const *)n->kids;
+        count = n->nkids;
+    } else if (n->kind != Y_SCALAR) {
+        bad(c, ERR_INVALID, n, "key of %s must be a column name or a sequence of them, not %s", where, show(n).s);
+        return;
+    }
+    op->key = xcalloc(count, sizeof(*op->key));
+    for (size_t i = 0; i < count; i++) {
+        char *name = take_ident(c, items[i], "key column", where);
+        if (name == NULL)
+            continue;
+        for (size_t j = 0; j < op->nkey; j++) {
+            if (strcasecmp(op->key[j], name) == 0) {
+                bad(c, ERR_INVALID, items[i], "duplicate key column \"%s\" in %s", name, where);
+                break;
+            }
+        }
+        op->key[op->nkey++] = name;
+    }
+}
+
+/* "name=\"value\", ..." for the key of row r of a load, into buf. */
+static void show_key(const struct migrate_op *op, const size_t *cols, size_t r, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < op->nkey && used < size; k++) {
+        const char *v = op->rows->rows[r][cols[k]];
+        int n = snprintf(buf + used, size - used, "%s%s=%s", k ? ", " : "", op->key[k],
+                         show_text(v != NULL ? v : "", v != NULL ? strlen(v) : 0).s);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* A row's key values joined with KEY_SEP, for sorting. */
+struct keyed_row {
+    char *key;
+    size_t len, row;
+};
+
+static int keyed_row_cmp(const void *a, const void *b)
+{
+    const struct keyed_row *x = a, *y = b;
+    int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    if (d != 0)
+        return d;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* The joined key of row r into b (reset first). */
+static void row_key(const struct migrate_op *op, const size_t *cols, size_t r, struct sbuf *b)
+{
+    sb_reset(b);
+    for (size_t k = 0; k < op->nkey; k++) {
+        const char *v = op->rows->rows[r][cols[k]];
+        if (k > 0)
+            sb_printf(b, "%c", KEY_SEP);
+        sb_printf(b, "%s", v != NULL ? v : "");
+    }
+}
+
+/*
+ * Check a load's parsed CSV against its arguments: column names are identifiers,
+ * distinct ignoring case and not "id"; every key column is in the header; every
+ * row has its key, and no two rows share one. Fills cols[k] with key k's column.
+ */
+static void check_load_rows(struct pctx *c, const struct ynode *cmd, const struct ynode *keynode, const char *where,
+                            const struct migrate_op *op, size_t *cols)
+{
+    const struct csv_table *t = op->rows;
+    size_t before = c->nerrs;
+
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *h = t->header[i];
+        if (!is_ident_text(h, strlen(h))) {
+            bad(c, ERR_INVALID, cmd,
+                "%s: %s:1: invalid column name %s: use letters, digits and underscores, not starting with a "
+                "digit, at most %d characters",
+                where, op->file, show_text(h, strlen(h)).s, MAX_IDENT);
+            continue;
+        }
+        if (strcasecmp(h, "id") == 0)
+            bad(c, ERR_INVALID, cmd,
+                "%s: %s:1: column \"%s\" is the table's hash attribute, which load computes "
+                "from the key; remove the column",
+                where, op->file, h);
+        for (size_t j = 0; j < i; j++) {
+            if (strcasecmp(t->header[j], h) == 0) {
+                bad(c, ERR_INVALID, cmd, "%s: %s:1: duplicate column \"%s\"", where, op->file, h);
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < op->nkey; k++) {
+        cols[k] = t->ncols;
+        for (size_t i = 0; i < t->ncols && cols[k] == t->ncols; i++)
+            if (strcmp(t->header[i], op->key[k]) == 0)
+                cols[k] = i;
+        if (cols[k] == t->ncols)
+            bad(c, ERR_INVALID, keynode->kind == Y_SEQ ? keynode->kids[k] : keynode,
+                "%s: key column \"%s\" is not in the header of %s", where, op->key[k], op->file);
+    }
+    if (c->nerrs != before)
+        return;
+
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t k = 0; k < op->nkey; k++)
+            if (t->rows[r][cols[k]] == NULL)
+                bad(c, ERR_INVALID, cmd, "%s: %s:%zu: key column \"%s\" is empty", where, op->file, t->row_lines[r],
+                    op->key[k]);
+    if (c->nerrs != before || t->nrows < 2)
+        return;
+
+    struct keyed_row *kr = xcalloc(t->nrows, sizeof(*kr));
+    struct sbuf b = {0};
+    for (size_t r = 0; r < t->nrows; r++) {
+        row_key(op, cols, r, &b);
+        kr[r].key = xstrndup(b.p, b.len);
+        kr[r].len = b.len;
+        kr[r].row = r;
+    }
+    qsort(kr, t->nrows, sizeof(*kr), keyed_row_cmp); /* equal keys end up together, in line order */
+    for (size_t i = 1, first = 0; i < t->nrows; i++) {
+        char shown[256];
+        if (kr[i].len != kr[first].len || memcmp(kr[i].key, kr[first].key, kr[i].len) != 0) {
+            first = i;
+            continue;
+        }
+        show_key(op, cols, kr[i].row, shown, sizeof(shown));
+        bad(c, ERR_INVALID, cmd, "%s: %s:%zu: duplicate key %s, first on line %zu", where, op->file,
+            t->row_lines[kr[i].row], shown, t->row_lines[kr[first].row]);
+    }
+    for (size_t r = 0; r < t->nrows; r++)
+        free(kr[r].key);
+    free(kr);
+    free(b.p);
+}
+
+/*
+ * load {table, schema?, file, key}: read and parse the CSV now, so that a bad file
+ * fails the parse, and add its bytes to the checksum.
+ */
+static void parse_load(struct pctx *c, const struct ynode *cmd, const struct ynode *args, int store)
+{
+    struct migrate_op op = {.kind = MIGRATE_LOAD, .store = store, .line = cmd->line};
+    struct field f[] = {{"table", NULL, NULL},
+                        {"schema", NULL, NULL},
+                        {"file", NULL, NULL},
+                        {"key", NULL, NULL},
+                        {"store", NULL, NULL}};
+    char where[128];
+    char *buf = NULL;
+    size_t len = 0, before = c->nerrs;
+    size_t *cols = NULL;
+    struct err fe = {0};
+    int rc;
+
+    take_fields(c, args, "load", f, 5);
+    take_table(c, "load", args, &f[0], &f[1], &op);
+    if (op.table != NULL)
+        snprintf(where, sizeof(where), "load into table \"%s\"", op.table);
+    else
+        snprintf(where, sizeof(where), "load");
+    if (f[2].val == NULL) {
+        bad(c, ERR_INVALID, args, "%s has no file", where);
+    } else if (f[2].val->kind != Y_SCALAR || is_null(f[2].val)) {
+        bad(c, ERR_INVALID, f[2].val, "file of %s must be a path, not %s", where, show(f[2].val).s);
+    } else {
+        const char *why = bad_file_arg(f[2].val->text, f[2].val->len);
+        if (why != NULL) {
+            bad(c, ERR_INVALID, f[2].val, "file %s of %s %s", show(f[2].val).s, where, why);
+        } else {
+            op.file = xmalloc(c->dirlen + f[2].val->len + 1);
+            memcpy(op.file, c->path, c->dirlen);
+            memcpy(op.file + c->dirlen, f[2].val->text, f[2].val->len + 1);
+        }
+    }
+    if (f[3].val == NULL)
+        bad(c, ERR_INVALID, args, "%s has no key", where);
+    else
+        parse_key(c, f[3].val, where, &op);
+    if (c->nerrs != before)
+        goto out;
+
+    rc = read_bounded(op.file, CSV_MAX_BYTES, "a CSV file", &buf, &len, &fe);
+    if (rc == 0 && len > MIGRATE_MAX_LOAD_BYTES - c->csv_bytes)
+        rc = err_set(&fe, ERR_TOO_LARGE, "%s: the files loaded by one migration are over the limit of %u bytes",
+                     op.file, MIGRATE_MAX_LOAD_BYTES);
+    if (rc != 0) {
+        bad(c, rc, cmd, "%s: %s", where, fe.msg);
+        goto out;
+    }
+    c->csv_bytes += len;
+    crypto_generichash_update(c->hash, (const unsigned char *)buf, len);
+    op.rows = xcalloc(1, sizeof(*op.rows));
+    rc = csv_parse(op.file, buf, len, op.rows, &fe);
+    if (rc != 0) {
+        bad(c, rc, cmd, "%s: %s", where, fe.msg);
+        goto out;
+    }
+    cols = xcalloc(op.nkey, sizeof(*cols));
+    check_load_rows(c, cmd, f[3].val, where, &op, cols);
+out:
+    if (c->nerrs == before)
+        push_op(c, &op);
+    op_free(&op);
+    free(cols);
+    free(buf);
 }
 
 /* One command: `key` names it, `args` is its mapping of arguments. */
@@ -831,7 +1247,9 @@ static void parse_command(struct pctx *c, const struct ynode *key, const struct 
         bad(c, ERR_INVALID, key, "a command name must be a string, not %s", show(key).s);
         return;
     }
-    if (!scalar_is(key, "init") && !scalar_is(key, "add_attributes") && !scalar_is(key, "indexes")) {
+    if (!scalar_is(key, "init") && !scalar_is(key, "add_attributes") && !scalar_is(key, "indexes") &&
+        !scalar_is(key, "drop_attributes") && !scalar_is(key, "drop_table") && !scalar_is(key, "rename_attribute") &&
+        !scalar_is(key, "load")) {
         bad(c, ERR_INVALID, key, "unknown command %s", show(key).s);
         return;
     }
@@ -846,8 +1264,16 @@ static void parse_command(struct pctx *c, const struct ynode *key, const struct 
         parse_init(c, args, store, key->line);
     else if (scalar_is(key, "add_attributes"))
         parse_table_command(c, "add_attributes", MIGRATE_ADD_ATTRIBUTES, args, store, key->line);
-    else
+    else if (scalar_is(key, "indexes"))
         parse_table_command(c, "indexes", MIGRATE_INDEXES, args, store, key->line);
+    else if (scalar_is(key, "drop_attributes"))
+        parse_table_command(c, "drop_attributes", MIGRATE_DROP_ATTRIBUTES, args, store, key->line);
+    else if (scalar_is(key, "drop_table"))
+        parse_drop_table(c, args, store, key->line);
+    else if (scalar_is(key, "rename_attribute"))
+        parse_rename(c, key, args, store);
+    else
+        parse_load(c, key, args, store);
 }
 
 static void parse_commands(struct pctx *c, const struct ynode *root)
@@ -900,21 +1326,18 @@ static void parse_commands(struct pctx *c, const struct ynode *root)
 /* ------------------------------------------------------------------------- */
 /* Parsing entry points.                                                     */
 
-/* BLAKE2b-256 of buf as lower-case hex. */
-static int checksum_hex(const char *buf, size_t len, char out[65], struct err *e)
+/* The BLAKE2b-256 digest hashed into st so far, as lower-case hex. */
+static void checksum_hex(crypto_generichash_state *st, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char digest[32];
 
-    if (sodium_init() < 0)
-        return err_set(e, ERR_GENERIC, "cannot initialise libsodium");
-    crypto_generichash(digest, sizeof(digest), (const unsigned char *)buf, len, NULL, 0);
+    crypto_generichash_final(st, digest, sizeof(digest));
     for (size_t i = 0; i < sizeof(digest); i++) {
         out[2 * i] = hex[digest[i] >> 4];
         out[2 * i + 1] = hex[digest[i] & 15];
     }
     out[64] = '\0';
-    return 0;
 }
 
 /* Free everything `m` owns and zero it; NULL and an already released migration are fine. */
@@ -933,14 +1356,17 @@ void migration_release(struct migration *m)
 /*
  * Parse `len` bytes of `buf` (need not be NUL-terminated) into *out, which is zeroed on
  * failure. 0, ERR_TOO_LARGE (over MIGRATE_MAX_FILE_BYTES, or over a count bound), or
- * ERR_INVALID naming PATH:LINE:COL for every problem found (up to MAX_REPORTED spelled out).
+ * ERR_INVALID naming PATH:LINE:COL for every problem found (up to MAX_REPORTED spelled out);
+ * a load whose file cannot be read adds ERR_IO. The files loads name are read relative to
+ * path's folder, and hashed after the yaml bytes, in command order, into the checksum.
  */
 int migrate_parse_buffer(const char *path, const char *buf, size_t len, int version, const char *name,
                          struct migration *out, struct err *e)
 {
     struct pctx *c = NULL;
     struct ynode *root = NULL;
-    char sum[65];
+    crypto_generichash_state hash;
+    const char *slash;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -955,15 +1381,19 @@ int migrate_parse_buffer(const char *path, const char *buf, size_t len, int vers
         return err_set(e, ERR_INVALID, "%s: version %d is outside 1..9999", path, version);
     if (name == NULL || name[0] == '\0')
         return err_set(e, ERR_INVALID, "%s: a migration needs a name", path);
-    rc = checksum_hex(buf, len, sum, e);
-    if (rc != 0)
-        return rc;
+    if (sodium_init() < 0)
+        return err_set(e, ERR_GENERIC, "cannot initialise libsodium");
     rc = load_yaml(path, buf, len, &root, e);
     if (rc != 0)
         return rc;
 
+    crypto_generichash_init(&hash, NULL, 0, 32);
+    crypto_generichash_update(&hash, (const unsigned char *)buf, len);
     c = xcalloc(1, sizeof(*c));
     c->path = path;
+    slash = strrchr(path, '/');
+    c->dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+    c->hash = &hash;
     parse_commands(c, root);
     if (c->nerrs > 0) {
         rc = report(c, e);
@@ -975,7 +1405,7 @@ int migrate_parse_buffer(const char *path, const char *buf, size_t len, int vers
     out->version = version;
     out->name = xstrdup(name);
     out->path = xstrdup(path);
-    memcpy(out->checksum, sum, sizeof(out->checksum));
+    checksum_hex(&hash, out->checksum);
     out->ops = c->ops;
     out->nops = c->nops;
 
@@ -988,55 +1418,15 @@ out:
 /* Read `path` (ERR_IO when unreadable, ERR_TOO_LARGE when over the bound) and parse it as above. */
 int migrate_parse_file(const char *path, int version, const char *name, struct migration *out, struct err *e)
 {
-    struct stat st;
     char *buf = NULL;
-    size_t len = 0, cap;
-    int fd, rc = 0;
+    size_t len = 0;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(e, ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        rc = err_set(e, ERR_IO, "cannot stat \"%s\": %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = err_set(e, ERR_IO, "\"%s\" is not a regular file", path);
-        goto out;
-    }
-    if (st.st_size > (off_t)MIGRATE_MAX_FILE_BYTES) {
-        rc = err_set(e, ERR_TOO_LARGE, "%s: %lld bytes is over the limit of %u bytes for a migration", path,
-                     (long long)st.st_size, MIGRATE_MAX_FILE_BYTES);
-        goto out;
-    }
-    cap = (size_t)st.st_size + 1; /* one more to notice a file that grew */
-    buf = xmalloc(cap);
-    for (;;) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == cap) {
-            if (cap > MIGRATE_MAX_FILE_BYTES) {
-                rc = err_set(e, ERR_TOO_LARGE, "%s: over the limit of %u bytes for a migration", path,
-                             MIGRATE_MAX_FILE_BYTES);
-                goto out;
-            }
-            cap = cap * 2 < MIGRATE_MAX_FILE_BYTES + 1 ? cap * 2 : MIGRATE_MAX_FILE_BYTES + 1;
-            buf = xrealloc(buf, cap);
-        }
-    }
-    rc = migrate_parse_buffer(path, buf, len, version, name, out, e);
-out:
+    rc = read_bounded(path, MIGRATE_MAX_FILE_BYTES, "a migration", &buf, &len, e);
+    if (rc == 0)
+        rc = migrate_parse_buffer(path, buf, len, version, name, out, e);
     free(buf);
-    close(fd);
     return rc;
 }
 
@@ -1184,6 +1574,140 @@ out:
 }
 
 /* ------------------------------------------------------------------------- */
+/* Load rows: ids and typed values, shared by both stores.                   */
+
+enum load_type { LOAD_NULL, LOAD_INTEGER, LOAD_REAL, LOAD_TEXT };
+
+static int is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/*
+ * The type of CSV field v (NULL when empty): LOAD_INTEGER when it is a JSON integer
+ * (-?(0|[1-9][0-9]*)) within 64 bits (*n), LOAD_REAL when it is another finite JSON
+ * number (*d: a fraction or exponent, or an integer too big for 64 bits), else LOAD_TEXT.
+ */
+static enum load_type load_value(const char *v, long long *n, double *d)
+{
+    const char *p = v;
+    int integral = 1;
+
+    if (v == NULL)
+        return LOAD_NULL;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (is_digit(*p))
+            p++;
+    else
+        return LOAD_TEXT;
+    if (*p == '.') {
+        if (!is_digit(*++p))
+            return LOAD_TEXT;
+        while (is_digit(*p))
+            p++;
+        integral = 0;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!is_digit(*p))
+            return LOAD_TEXT;
+        while (is_digit(*p))
+            p++;
+        integral = 0;
+    }
+    if (*p != '\0')
+        return LOAD_TEXT;
+    if (integral) {
+        errno = 0;
+        *n = strtoll(v, NULL, 10);
+        if (errno == 0)
+            return LOAD_INTEGER;
+    }
+    *d = strtod(v, NULL);
+    return isfinite(*d) ? LOAD_REAL : LOAD_TEXT;
+}
+
+/* cols[k]: the CSV column of key column k (the parse checked that there is one). */
+static void load_key_columns(const struct migrate_op *op, size_t *cols)
+{
+    for (size_t k = 0; k < op->nkey; k++) {
+        cols[k] = 0;
+        for (size_t i = 0; i < op->rows->ncols; i++) {
+            if (strcmp(op->rows->header[i], op->key[k]) == 0) {
+                cols[k] = i;
+                break;
+            }
+        }
+    }
+}
+
+/* The namespace of a load's ids: "schema.table", or "table" without a schema. */
+static void load_namespace(const struct migrate_op *op, struct sbuf *b)
+{
+    sb_reset(b);
+    if (op->schema != NULL)
+        sb_printf(b, "%s.%s", op->schema, op->table);
+    else
+        sb_printf(b, "%s", op->table);
+}
+
+/* jansson's constructors return NULL only when out of memory: abort, as xmalloc does. */
+static json_t *json_or_abort(json_t *v)
+{
+    if (v == NULL) {
+        fprintf(stderr, "out of memory building json\n");
+        abort();
+    }
+    return v;
+}
+
+/* One JSON object per row of a load: "id" and its non-empty fields, typed (see load_value). */
+json_t *migrate_load_records(const struct migrate_op *op)
+{
+    struct sbuf ns = {0}, key = {0};
+    size_t *cols;
+    json_t *records;
+
+    if (op == NULL || op->kind != MIGRATE_LOAD || op->rows == NULL)
+        return NULL;
+    records = json_or_abort(json_array());
+    cols = xcalloc(op->nkey ? op->nkey : 1, sizeof(*cols));
+    load_key_columns(op, cols);
+    load_namespace(op, &ns);
+    for (size_t r = 0; r < op->rows->nrows; r++) {
+        char id[IDS_UUID_LEN + 1];
+        json_t *o = json_or_abort(json_object());
+        row_key(op, cols, r, &key);
+        ids_uuid_from_key(ns.p, ns.len, key.p != NULL ? key.p : "", key.len, id);
+        json_object_set_new(o, "id", json_or_abort(json_string(id)));
+        for (size_t c = 0; c < op->rows->ncols; c++) {
+            const char *v = op->rows->rows[r][c];
+            long long n;
+            double d;
+            json_t *j;
+            switch (load_value(v, &n, &d)) {
+            case LOAD_NULL: continue;
+            case LOAD_INTEGER: j = json_integer(n); break;
+            case LOAD_REAL: j = json_real(d); break;
+            default: j = json_string(v); break;
+            }
+            json_object_set_new(o, op->rows->header[c], json_or_abort(j));
+        }
+        json_array_append_new(records, o);
+    }
+    free(cols);
+    free(ns.p);
+    free(key.p);
+    return records;
+}
+
+/* ------------------------------------------------------------------------- */
 /* SQL generation, shared by the plan and the apply.                        */
 
 static const char *sql_type(const char *type)
@@ -1226,19 +1750,122 @@ static void sql_create_index(struct sbuf *b, const char *table, const char *colu
     sb_printf(b, "CREATE INDEX IF NOT EXISTS \"%s_%s_idx\" ON \"%s\" (\"%s\");", table, column, table, column);
 }
 
+static void sql_drop_index(struct sbuf *b, const char *table, const char *column)
+{
+    sb_printf(b, "DROP INDEX IF EXISTS \"%s_%s_idx\";", table, column);
+}
+
+static void sql_drop_column(struct sbuf *b, const char *table, const char *column)
+{
+    sb_printf(b, "ALTER TABLE \"%s\" DROP COLUMN \"%s\";", table, column);
+}
+
+static void sql_drop_table(struct sbuf *b, const char *table)
+{
+    sb_printf(b, "DROP TABLE IF EXISTS \"%s\";", table);
+}
+
+static void sql_rename_column(struct sbuf *b, const struct migrate_op *op)
+{
+    sb_printf(b, "ALTER TABLE \"%s\" RENAME COLUMN \"%s\" TO \"%s\";", op->table, op->rename_from, op->rename_to);
+}
+
+/* The upsert of one load row: "id" and every CSV column, as ? parameters in that order. */
+static void sql_upsert(struct sbuf *b, const struct migrate_op *op)
+{
+    const struct csv_table *t = op->rows;
+    sb_printf(b, "INSERT INTO \"%s\" (\"id\"", op->table);
+    for (size_t i = 0; i < t->ncols; i++)
+        sb_printf(b, ", \"%s\"", t->header[i]);
+    sb_printf(b, ") VALUES (?");
+    for (size_t i = 0; i < t->ncols; i++)
+        sb_printf(b, ", ?");
+    sb_printf(b, ") ON CONFLICT (\"id\") DO UPDATE SET ");
+    for (size_t i = 0; i < t->ncols; i++)
+        sb_printf(b, "%s\"%s\" = excluded.\"%s\"", i ? ", " : "", t->header[i], t->header[i]);
+    sb_printf(b, ";");
+}
+
 static const char *op_verb(enum migrate_op_kind kind)
 {
     switch (kind) {
     case MIGRATE_CREATE_SCHEMA: return "create schema";
     case MIGRATE_CREATE_TABLE: return "create table";
     case MIGRATE_ADD_ATTRIBUTES: return "add attributes to";
+    case MIGRATE_DROP_ATTRIBUTES: return "drop attributes of";
+    case MIGRATE_DROP_TABLE: return "drop table";
+    case MIGRATE_RENAME_ATTRIBUTE: return "rename an attribute of";
+    case MIGRATE_LOAD: return "load rows into";
     default: return "create indexes on";
     }
 }
 
+/* The command a kind of op comes from, for messages. */
+static const char *op_command(enum migrate_op_kind kind)
+{
+    switch (kind) {
+    case MIGRATE_CREATE_SCHEMA:
+    case MIGRATE_CREATE_TABLE: return "init";
+    case MIGRATE_ADD_ATTRIBUTES: return "add_attributes";
+    case MIGRATE_DROP_ATTRIBUTES: return "drop_attributes";
+    case MIGRATE_DROP_TABLE: return "drop_table";
+    case MIGRATE_RENAME_ATTRIBUTE: return "rename_attribute";
+    case MIGRATE_LOAD: return "load";
+    default: return "indexes";
+    }
+}
+
+/* A load's file as written in the migration: relative to the migration's folder. */
+static const char *load_file_shown(const struct migration *m, const struct migrate_op *op)
+{
+    const char *slash = m->path != NULL ? strrchr(m->path, '/') : NULL;
+    size_t dirlen = slash != NULL ? (size_t)(slash - m->path) + 1 : 0;
+    if (dirlen > 0 && strncmp(op->file, m->path, dirlen) == 0)
+        return op->file + dirlen;
+    return op->file;
+}
+
+/* The plan's lines for the commands init does not have; 0 when `op` is not one of them. */
+static int plan_new_op(struct sbuf *b, const struct migration *m, const struct migrate_op *op)
+{
+    switch (op->kind) {
+    case MIGRATE_DROP_ATTRIBUTES:
+        for (size_t j = 0; j < op->nattrs; j++) {
+            if (!in_sqlite(op->attrs[j].store))
+                continue;
+            sql_drop_index(b, op->table, op->attrs[j].name);
+            sb_printf(b, "\n");
+            sql_drop_column(b, op->table, op->attrs[j].name);
+            sb_printf(b, "\n");
+        }
+        return 1;
+    case MIGRATE_DROP_TABLE:
+        sql_drop_table(b, op->table);
+        sb_printf(b, "\n");
+        return 1;
+    case MIGRATE_RENAME_ATTRIBUTE:
+        sql_rename_column(b, op);
+        sb_printf(b, "\n-- index \"%s_%s_idx\", when there is one, becomes \"%s_%s_idx\"\n", op->table, op->rename_from,
+                  op->table, op->rename_to);
+        return 1;
+    case MIGRATE_LOAD:
+        sb_printf(b, "-- upsert %zu row%s from %s into \"%s\" by (", op->rows->nrows, op->rows->nrows == 1 ? "" : "s",
+                  load_file_shown(m, op), op->table);
+        for (size_t k = 0; k < op->nkey; k++)
+            sb_printf(b, "%s%s", k ? ", " : "", op->key[k]);
+        sb_printf(b, ")\n");
+        sql_upsert(b, op);
+        sb_printf(b, "\n");
+        return 1;
+    default: return 0;
+    }
+}
+
 /*
- * The statements apply would run on a database without the migration's tables, one per line,
- * with "--" comment lines for what SQLite skips. Never NULL; the caller frees it.
+ * The statements apply would run on a database without the migration's tables (for drops and
+ * renames: with the columns in place), one per line, with "--" comment lines for what SQLite
+ * skips and for each load's row count; a load's statement shows ? for each row's values.
+ * Never NULL; the caller frees it.
  */
 char *migrate_sqlite_plan(const struct migration *m)
 {
@@ -1255,6 +1882,8 @@ char *migrate_sqlite_plan(const struct migration *m)
             sb_printf(&b, "-- skipped (store: harper): %s \"%s\"\n", op_verb(op->kind), op->table);
             continue;
         }
+        if (plan_new_op(&b, m, op))
+            continue;
         if (op->kind == MIGRATE_CREATE_TABLE) {
             sql_create_table(&b, op);
             sb_printf(&b, "\n");
@@ -1390,6 +2019,178 @@ static int apply_index(sqlite3 *db, const struct migration *m, const struct migr
     return exec_sql(db, m, op, sql->p, e);
 }
 
+/* The pk flag of table.column (0 when it is not part of the primary key or is missing). */
+static int column_pk(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column, int *pk,
+                     struct err *e)
+{
+    long long n;
+    if (query_count(db, "SELECT pk FROM pragma_table_info(?1) WHERE name = ?2 COLLATE NOCASE", op->table, column, &n) !=
+        SQLITE_OK)
+        return sql_fail(db, m, op, "looking up the columns", e);
+    *pk = n > 0;
+    return 0;
+}
+
+/* Whether index "table_column_idx" (ours) exists on op's table. */
+static int own_index_exists(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column,
+                            int *exists, struct err *e)
+{
+    char name[2 * MAX_IDENT + 8];
+    long long n;
+    snprintf(name, sizeof(name), "%s_%s_idx", op->table, column);
+    if (query_count(db,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1 COLLATE NOCASE "
+                    "AND tbl_name = ?2 COLLATE NOCASE",
+                    name, op->table, &n) != SQLITE_OK)
+        return sql_fail(db, m, op, "looking up indexes", e);
+    *exists = n > 0;
+    return 0;
+}
+
+/* Drop each named column that is still there, its own index first; the primary key is refused. */
+static int apply_drop_attributes(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct sbuf *sql,
+                                 struct err *e)
+{
+    for (size_t i = 0; i < op->nattrs; i++) {
+        const char *column = op->attrs[i].name;
+        int has = 0, pk = 0, indexed = 0, rc;
+        if (!in_sqlite(op->attrs[i].store))
+            continue;
+        rc = column_exists(db, m, op, column, &has, e);
+        if (rc == 0 && has)
+            rc = column_pk(db, m, op, column, &pk, e);
+        if (rc != 0)
+            return rc;
+        if (!has)
+            continue; /* dropped already */
+        if (pk)
+            return err_set(e, ERR_INVALID,
+                           "%s:%d: drop_attributes: \"%s\" is the primary key of table \"%s\" and cannot be dropped "
+                           "(drop the table instead)",
+                           m->path, op->line, column, op->table);
+        rc = own_index_exists(db, m, op, column, &indexed, e);
+        if (rc == 0 && indexed) {
+            sb_reset(sql);
+            sql_drop_index(sql, op->table, column);
+            rc = exec_sql(db, m, op, sql->p, e);
+        }
+        if (rc == 0) {
+            sb_reset(sql);
+            sql_drop_column(sql, op->table, column);
+            rc = exec_sql(db, m, op, sql->p, e);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Rename from -> to unless that happened already; our index follows the column's name. */
+static int apply_rename(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct sbuf *sql,
+                        struct err *e)
+{
+    int from = 0, to = 0, indexed = 0, rc;
+
+    rc = column_exists(db, m, op, op->rename_from, &from, e);
+    if (rc == 0)
+        rc = column_exists(db, m, op, op->rename_to, &to, e);
+    if (rc != 0)
+        return rc;
+    if (!from && to)
+        return 0; /* renamed already */
+    if (!from)
+        return err_set(e, ERR_INVALID, "%s:%d: rename_attribute: table \"%s\" has no column \"%s\"", m->path, op->line,
+                       op->table, op->rename_from);
+    if (to)
+        return err_set(e, ERR_INVALID, "%s:%d: rename_attribute: table \"%s\" has both \"%s\" and \"%s\"", m->path,
+                       op->line, op->table, op->rename_from, op->rename_to);
+    rc = own_index_exists(db, m, op, op->rename_from, &indexed, e);
+    if (rc == 0 && indexed) {
+        sb_reset(sql);
+        sql_drop_index(sql, op->table, op->rename_from);
+        rc = exec_sql(db, m, op, sql->p, e);
+    }
+    if (rc == 0) {
+        sb_reset(sql);
+        sql_rename_column(sql, op);
+        rc = exec_sql(db, m, op, sql->p, e);
+    }
+    if (rc == 0 && indexed)
+        rc = apply_index(db, m, op, op->rename_to, sql, e);
+    return rc;
+}
+
+/* Bind `v` (a CSV field, NULL when empty) as parameter i, typed as migrate_load_records() types it. */
+static int bind_value(sqlite3_stmt *st, int i, const char *v)
+{
+    long long n;
+    double d;
+    switch (load_value(v, &n, &d)) {
+    case LOAD_NULL: return sqlite3_bind_null(st, i);
+    case LOAD_INTEGER: return sqlite3_bind_int64(st, i, n);
+    case LOAD_REAL: return sqlite3_bind_double(st, i, d);
+    default: return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    }
+}
+
+/* Upsert every row of a load by its id; the table must have "id" as its key and every CSV column. */
+static int apply_load(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct sbuf *sql,
+                      struct err *e)
+{
+    const struct csv_table *t = op->rows;
+    sqlite3_stmt *st = NULL;
+    struct sbuf ns = {0}, key = {0};
+    size_t *cols = NULL;
+    int has = 0, pk = 0, rc;
+
+    rc = column_exists(db, m, op, "id", &has, e);
+    if (rc == 0 && has)
+        rc = column_pk(db, m, op, "id", &pk, e);
+    if (rc != 0)
+        return rc;
+    if (!has || !pk)
+        return err_set(e, ERR_INVALID,
+                       "%s:%d: load: table \"%s\" has no primary key \"id\" in sqlite for the rows' ids", m->path,
+                       op->line, op->table);
+    for (size_t i = 0; i < t->ncols; i++) {
+        rc = column_exists(db, m, op, t->header[i], &has, e);
+        if (rc != 0)
+            return rc;
+        if (!has)
+            return err_set(e, ERR_INVALID,
+                           "%s:%d: load: table \"%s\" has no column \"%s\" in sqlite (declare it with init or "
+                           "add_attributes before loading %s)",
+                           m->path, op->line, op->table, t->header[i], load_file_shown(m, op));
+    }
+    sb_reset(sql);
+    sql_upsert(sql, op);
+    if (sqlite3_prepare_v2(db, sql->p, -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, m, op, sql->p, e);
+    cols = xcalloc(op->nkey, sizeof(*cols));
+    load_key_columns(op, cols);
+    load_namespace(op, &ns);
+    for (size_t r = 0; r < t->nrows && rc == 0; r++) {
+        char id[IDS_UUID_LEN + 1];
+        int brc;
+        row_key(op, cols, r, &key);
+        ids_uuid_from_key(ns.p, ns.len, key.p, key.len, id);
+        brc = sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        for (size_t c = 0; c < t->ncols && brc == SQLITE_OK; c++)
+            brc = bind_value(st, (int)c + 2, t->rows[r][c]);
+        if (brc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
+            sqlite3_reset(st);
+            continue;
+        }
+        rc = err_set(e, ERR_IO, "%s:%d: sqlite: %s (loading %s:%zu)", m->path, op->line, sqlite3_errmsg(db),
+                     load_file_shown(m, op), t->row_lines[r]);
+    }
+    sqlite3_finalize(st);
+    free(cols);
+    free(ns.p);
+    free(key.p);
+    return rc;
+}
+
 static int apply_op(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct err *e)
 {
     struct sbuf sql = {0};
@@ -1397,6 +2198,11 @@ static int apply_op(sqlite3 *db, const struct migration *m, const struct migrate
 
     if (op->kind == MIGRATE_CREATE_SCHEMA || !in_sqlite(op->store))
         return 0;
+    if (op->kind == MIGRATE_DROP_TABLE) {
+        sql_drop_table(&sql, op->table);
+        rc = exec_sql(db, m, op, sql.p, e);
+        goto out;
+    }
     rc = table_exists(db, m, op, &exists, e);
     if (rc != 0)
         goto out;
@@ -1404,7 +2210,19 @@ static int apply_op(sqlite3 *db, const struct migration *m, const struct migrate
         rc = err_set(e, ERR_INVALID,
                      "%s:%d: %s: table \"%s\" does not exist in sqlite (create it in an earlier migration or "
                      "earlier in this file)",
-                     m->path, op->line, op->kind == MIGRATE_INDEXES ? "indexes" : "add_attributes", op->table);
+                     m->path, op->line, op_command(op->kind), op->table);
+        goto out;
+    }
+    if (op->kind == MIGRATE_DROP_ATTRIBUTES) {
+        rc = apply_drop_attributes(db, m, op, &sql, e);
+        goto out;
+    }
+    if (op->kind == MIGRATE_RENAME_ATTRIBUTE) {
+        rc = apply_rename(db, m, op, &sql, e);
+        goto out;
+    }
+    if (op->kind == MIGRATE_LOAD) {
+        rc = apply_load(db, m, op, &sql, e);
         goto out;
     }
     if (!exists) {

@@ -8,25 +8,50 @@
  *                     | [{name, schema, attributes}]}   ("table" is an alias of
  *                     "tables"; the misspelling "attibutes" is accepted with a warning)
  *   add_attributes:  {table, schema?, attributes}
- *   indexes:         {table, attributes: [names]}
+ *   indexes:         {table, attributes: [names]}     (SQLite indexes "t_col_idx"; no-op on HarperDB)
+ *   drop_attributes: {table, schema?, attributes: [names]}
+ *                    (a column already gone is success; the primary key is refused;
+ *                    SQLite drops the column's own index "t_col_idx" first)
+ *   drop_table:      {table, schema?}                  (a missing table is success)
+ *   rename_attribute: {table, schema?, from, to}
+ *                    (SQLite only: HarperDB has no rename, so it needs `store: sqlite`
+ *                    or the parse fails at the command; `from` gone and `to` present
+ *                    is success; an index "t_from_idx" becomes "t_to_idx")
+ *   load:            {table, schema?, file, key: name | [names]}
+ *                    rows of a CSV file (storage/csv.h; at most CSV_MAX_* and
+ *                    MIGRATE_MAX_LOAD_BYTES per migration) upserted by id. `file` is
+ *                    relative to the migration's folder and may not leave it (no
+ *                    absolute path, no ".."); it is read and checked when the
+ *                    migration is parsed: column names are identifiers other than
+ *                    "id", the key columns are in the header, no row lacks its key
+ *                    and no two rows share one ("FILE:LINE: duplicate key ..., first
+ *                    on line N"). Each row's id is ids_uuid_from_key() of
+ *                    "schema.table" ("table" without a schema) and the key columns'
+ *                    values joined by 0x1f; the table's hash attribute must be "id".
+ *                    Values are typed by migrate_load_records(); in SQLite every CSV
+ *                    column must exist when the load runs, and an empty field sets NULL.
  * Any command may carry `store: sqlite | harper | both` (default both); this
  * engine applies what is meant for sqlite and skips harper-only commands.
  * An attribute is a name or {name, type, index, store}; type is one of text
  * (default), integer, real, blob; the first attribute of a table is its primary
  * key (HarperDB's hash attribute). Creating a table that exists adds any missing
  * columns. Applied migrations are tracked in table schema_migrations (version,
- * name, checksum = BLAKE2b-256 hex of the file bytes, applied_at, duration_ms,
- * tool_version); each file is applied in one BEGIN IMMEDIATE transaction.
+ * name, checksum, applied_at, duration_ms, tool_version); each file is applied in
+ * one BEGIN IMMEDIATE transaction. The checksum is the BLAKE2b-256 hex of the
+ * file's bytes followed, for each load in file order, by the bytes of the CSV
+ * file it loads: editing a loaded CSV changes the migration.
  */
 #ifndef STORAGE_MIGRATE_H
 #define STORAGE_MIGRATE_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stddef.h>
 
 #include "common/err.h"
 
 #define MIGRATE_MAX_FILE_BYTES (4u << 20)
+#define MIGRATE_MAX_LOAD_BYTES (64u << 20) /* CSV bytes all the loads of one migration read */
 
 struct migrate_attr {
     char *name;
@@ -37,7 +62,18 @@ struct migrate_attr {
 
 enum { MIGRATE_STORE_BOTH = 0, MIGRATE_STORE_SQLITE = 1, MIGRATE_STORE_HARPER = 2 };
 
-enum migrate_op_kind { MIGRATE_CREATE_SCHEMA, MIGRATE_CREATE_TABLE, MIGRATE_ADD_ATTRIBUTES, MIGRATE_INDEXES };
+enum migrate_op_kind {
+    MIGRATE_CREATE_SCHEMA,
+    MIGRATE_CREATE_TABLE,
+    MIGRATE_ADD_ATTRIBUTES,
+    MIGRATE_INDEXES,
+    MIGRATE_DROP_ATTRIBUTES,   /* attrs: the names to drop */
+    MIGRATE_DROP_TABLE,
+    MIGRATE_RENAME_ATTRIBUTE,  /* rename_from -> rename_to; SQLite only (HarperDB cannot) */
+    MIGRATE_LOAD,              /* rows of a CSV file upserted by a natural key */
+};
+
+struct csv_table;
 
 struct migrate_op {
     enum migrate_op_kind kind;
@@ -47,13 +83,19 @@ struct migrate_op {
     struct migrate_attr *attrs;
     size_t nattrs;
     int line;                   /* 1-based line of the command in the file */
+    char *rename_from;          /* MIGRATE_RENAME_ATTRIBUTE */
+    char *rename_to;
+    char *file;                 /* MIGRATE_LOAD: the CSV path, resolved against the migration's folder */
+    char **key;                 /* MIGRATE_LOAD: natural key column(s), in order */
+    size_t nkey;
+    struct csv_table *rows;     /* MIGRATE_LOAD: the parsed file (storage/csv.h) */
 };
 
 struct migration {
     int version;                /* NNNN from the file name */
     char *name;                 /* the part after NNNN_, without .yaml */
     char *path;
-    char checksum[65];          /* BLAKE2b-256 of the file bytes, lower-case hex */
+    char checksum[65];          /* BLAKE2b-256 of the file bytes then each loaded CSV's, lower-case hex */
     struct migrate_op *ops;
     size_t nops;
 };
@@ -67,12 +109,16 @@ struct migration_set {
  * Parse one migration file. `version`/`name` come from the caller (the file name).
  * Errors: ERR_IO (unreadable), ERR_TOO_LARGE (over MIGRATE_MAX_FILE_BYTES),
  * ERR_INVALID with "PATH:LINE:COLUMN: message" for YAML syntax errors, unknown
- * commands or keys, wrong shapes. Warnings (e.g. "attibutes") go to the log.
+ * commands or keys, wrong shapes. A load's CSV is read and parsed here too: its
+ * problems are "PATH:LINE:COLUMN: load into table "t": FILE.csv:LINE: message",
+ * positioned at the load command (ERR_IO when the file cannot be read).
+ * Warnings (e.g. "attibutes") go to the log.
  * On success the caller owns *out and frees it with migration_release().
  */
 int migrate_parse_file(const char *path, int version, const char *name, struct migration *out, struct err *e);
 
-/* Parse from memory (same rules; `path` is only used in messages). */
+/* Parse from memory (same rules; `path` is used in messages, and its folder is
+ * where a load's file is looked for: a path without '/' means the current folder). */
 int migrate_parse_buffer(const char *path, const char *buf, size_t len, int version, const char *name,
                          struct migration *out, struct err *e);
 
@@ -106,7 +152,18 @@ int migrate_sqlite_status(sqlite3 *db, const struct migration_set *set, size_t *
 int migrate_sqlite_apply(sqlite3 *db, const struct migration_set *set, size_t *applied, struct err *e);
 
 /* The SQL statements migration `m` would run on SQLite, one per line, into a
- * newly allocated string the caller frees. Nothing is executed. */
+ * newly allocated string the caller frees. Nothing is executed. A load shows as
+ * "-- upsert N rows from FILE into "t" by (key, ...)" and its statement with ?
+ * placeholders. */
 char *migrate_sqlite_plan(const struct migration *m);
+
+/*
+ * The rows of a MIGRATE_LOAD op as a new JSON array (the caller owns the reference)
+ * of objects {"id": ROW-ID, column: value, ...}, in CSV order. An empty field is
+ * absent; a field that is a JSON integer within 64 bits is an integer; another
+ * finite JSON number (fraction, exponent, or a larger integer) is a real; anything
+ * else is a string. SQLite's apply binds the same types. NULL when `op` is not a load.
+ */
+json_t *migrate_load_records(const struct migrate_op *op);
 
 #endif

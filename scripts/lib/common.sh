@@ -9,7 +9,7 @@ BUILD=${BUILD:-$ROOT/build}
 # Debian packages the project needs: libraries (-dev), build tools, test tools.
 PACKAGES=(build-essential pkg-config autoconf automake libtool
   libh2o-evloop-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
-  libyaml-dev libsodium-dev libcmocka-dev curl)
+  libyaml-dev libsodium-dev libcmocka-dev curl clang libclang-rt-14-dev)
 
 say() { printf '==> %s\n' "$*" >&2; }
 

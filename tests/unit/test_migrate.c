@@ -2,10 +2,13 @@
  * tests/unit/test_migrate.c - unit tests of storage/migrate.c: the YAML formats
  * (the original API's map form, the documented list form, the command sequence),
  * every validation message, loading a directory, and applying to SQLite (fresh,
- * again, changed, concurrently from two processes).
+ * again, changed, concurrently from two processes); the commands drop_attributes,
+ * drop_table, rename_attribute and load (CSV rows, their ids and types, the
+ * checksum that covers them).
  *
  * Fixtures live in tests/fixtures/migrations/ under $top_srcdir (default ".").
- * The original API's own init.yaml is read from $top_srcdir/../shared when there.
+ * The original API's own init.yaml and equipment CSVs are read from
+ * $top_srcdir/../shared when there.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,8 +26,12 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "common/err.h"
+#include "common/ids.h"
 #include "common/log.h"
+#include "storage/csv.h"
 #include "storage/migrate.h"
 
 /* ------------------------------------------------------------------------- */
@@ -1103,6 +1110,875 @@ static void test_original_init_applies(void **state)
     migrate_set_release(&set);
 }
 
+/* ------------------------------------------------------------------------- */
+/* drop_attributes, drop_table, rename_attribute.                            */
+
+/* Parse yamls[i] as version i + 1, at DIR/NNNN_step.yaml (at "t.yaml" when dir is NULL), into *set. */
+static void make_set(struct migration_set *set, const char *dir, const char *const *yamls, size_t n)
+{
+    struct err e = {0};
+    set->items = calloc(n, sizeof(*set->items));
+    assert_non_null(set->items);
+    set->n = n;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        if (dir != NULL)
+            snprintf(path, sizeof(path), "%s/%04zu_step.yaml", dir, i + 1);
+        else
+            snprintf(path, sizeof(path), "t.yaml");
+        int rc = migrate_parse_buffer(path, yamls[i], strlen(yamls[i]), (int)i + 1, "step", &set->items[i], &e);
+        if (rc != 0)
+            print_error("step %zu: %s\n", i + 1, e.msg);
+        assert_int_equal(rc, 0);
+    }
+}
+
+/* Column 0 of the first row of `sql` as text into a static buffer ("(null)" for NULL, "" without a row). */
+static const char *query_text(sqlite3 *db, const char *sql)
+{
+    static char out[4096];
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        print_error("%s: %s\n", sql, sqlite3_errmsg(db));
+    assert_non_null(st);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, sizeof(out), "%s", t != NULL ? (const char *)t : "(null)");
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void test_new_commands_parse(void **state)
+{
+    (void)state;
+    struct migration m;
+    struct err e = {0};
+    const char *yaml = "- drop_attributes: {table: t, schema: s, attributes: [a, b]}\n"
+                       "- drop_table: {table: old}\n"
+                       "- rename_attribute: {table: t, from: c, to: d, store: sqlite}\n"
+                       "- drop_attributes: {table: t, store: harper, attibutes: [h]}\n"
+                       "- drop_table:\n"
+                       "    table: gone\n"
+                       "    schema: s\n"
+                       "    store: sqlite\n";
+    struct capture cap;
+    capture_start(&cap); /* the "attibutes" warning */
+    int rc = parse_str(yaml, &m, &e);
+    free(capture_end(&cap));
+    assert_int_equal(rc, 0);
+    assert_int_equal(m.nops, 5);
+
+    const struct migrate_op *o = &m.ops[0];
+    assert_int_equal(o->kind, MIGRATE_DROP_ATTRIBUTES);
+    assert_string_equal(o->table, "t");
+    assert_string_equal(o->schema, "s");
+    assert_int_equal(o->store, MIGRATE_STORE_BOTH);
+    assert_int_equal(o->nattrs, 2);
+    assert_string_equal(o->attrs[1].name, "b");
+    assert_null(o->attrs[1].type);
+    assert_int_equal(o->attrs[1].index, 0);
+    assert_int_equal(o->line, 1);
+
+    o = &m.ops[1];
+    assert_int_equal(o->kind, MIGRATE_DROP_TABLE);
+    assert_string_equal(o->table, "old");
+    assert_null(o->schema);
+    assert_int_equal(o->nattrs, 0);
+
+    o = &m.ops[2];
+    assert_int_equal(o->kind, MIGRATE_RENAME_ATTRIBUTE);
+    assert_string_equal(o->rename_from, "c");
+    assert_string_equal(o->rename_to, "d");
+    assert_int_equal(o->store, MIGRATE_STORE_SQLITE);
+    assert_int_equal(o->line, 3);
+
+    o = &m.ops[3];
+    assert_int_equal(o->store, MIGRATE_STORE_HARPER);
+    assert_int_equal(o->attrs[0].store, MIGRATE_STORE_HARPER); /* inherited */
+
+    o = &m.ops[4];
+    assert_int_equal(o->kind, MIGRATE_DROP_TABLE);
+    assert_string_equal(o->schema, "s");
+    assert_int_equal(o->store, MIGRATE_STORE_SQLITE);
+    assert_int_equal(o->line, 5);
+    migration_release(&m);
+}
+
+static void test_new_commands_errors(void **state)
+{
+    (void)state;
+    /* unknown keys, by name and position */
+    expect_parse_error("drop_table: {table: t, cascade: true}", ERR_INVALID,
+                       "t.yaml:1:24: unknown key \"cascade\" in drop_table");
+    expect_parse_error("drop_attributes: {table: t, attributes: [a], if_exists: true}", ERR_INVALID,
+                       "t.yaml:1:46: unknown key \"if_exists\" in drop_attributes");
+    expect_parse_error("rename_attribute: {table: t, from: a, to: b, store: sqlite, force: 1}", ERR_INVALID,
+                       "t.yaml:1:61: unknown key \"force\" in rename_attribute");
+    expect_parse_error("load: {table: t, file: x.csv, key: k, header: true}", ERR_INVALID,
+                       "t.yaml:1:39: unknown key \"header\" in load");
+    expect_parse_error("- drop_tables: {table: t}\n", ERR_INVALID, "t.yaml:1:3: unknown command \"drop_tables\"");
+
+    /* HarperDB has no rename: refused unless the command is for SQLite only, at the command */
+    const char *harper = "rename_attribute cannot run on HarperDB (it has no rename); add `store: sqlite` or copy "
+                         "with add_attributes + load + drop_attributes";
+    char want[512];
+    snprintf(want, sizeof(want), "t.yaml:2:3: %s", harper);
+    expect_parse_error("- init: {schemas: [a]}\n- rename_attribute: {table: t, from: a, to: b}\n", ERR_INVALID, want);
+    expect_parse_error("- init: {schemas: [a]}\n- rename_attribute: {table: t, from: a, to: b, store: both}\n",
+                       ERR_INVALID, want);
+    snprintf(want, sizeof(want), "t.yaml:1:1: %s", harper);
+    expect_parse_error("rename_attribute:\n  table: t\n  from: a\n  to: b\n  store: harper\n", ERR_INVALID, want);
+    expect_parse_error("rename_attribute: {table: t, from: a, to: A, store: sqlite}", ERR_INVALID,
+                       "t.yaml:1:43: rename_attribute of table \"t\" renames \"a\" to \"A\": SQLite column names "
+                       "ignore case");
+    expect_parse_error("rename_attribute: {table: t, store: sqlite}", ERR_INVALID,
+                       "t.yaml:1:19: rename_attribute of table \"t\" has no from; t.yaml:1:19: rename_attribute of "
+                       "table \"t\" has no to");
+    expect_parse_error("rename_attribute: {table: t, from: a-b, to: c, store: sqlite}", ERR_INVALID,
+                       "invalid attribute name \"a-b\" in rename_attribute of table \"t\"");
+
+    /* shapes */
+    expect_parse_error("drop_table: {}", ERR_INVALID, "t.yaml:1:13: drop_table has no table");
+    expect_parse_error("drop_table: {table: schema_migrations}", ERR_INVALID,
+                       "t.yaml:1:21: table name \"schema_migrations\" in drop_table is reserved");
+    expect_parse_error("drop_table: [t]", ERR_INVALID, "t.yaml:1:13: drop_table expects a mapping of arguments");
+    expect_parse_error("drop_attributes: {table: t, attributes: [{name: a}]}", ERR_INVALID,
+                       "t.yaml:1:42: attributes in drop_attributes of table \"t\" must be names, not a mapping");
+    expect_parse_error("drop_attributes: {table: t}", ERR_INVALID,
+                       "t.yaml:1:18: drop_attributes of table \"t\" has no attributes");
+    expect_parse_error("drop_attributes: {table: t, store: x, attributes: [a]}", ERR_INVALID,
+                       "t.yaml:1:36: store in drop_attributes must be sqlite, harper or both, not \"x\"");
+    expect_parse_error("load: {table: t}", ERR_INVALID,
+                       "t.yaml:1:7: load into table \"t\" has no file; t.yaml:1:7: load into table \"t\" has no key");
+    expect_parse_error("load: {file: x.csv, key: k}", ERR_INVALID, "t.yaml:1:7: load has no table");
+
+    /* a load's file stays inside the migration's folder */
+    expect_parse_error("load: {table: t, file: /etc/passwd, key: k}", ERR_INVALID,
+                       "t.yaml:1:24: file \"/etc/passwd\" of load into table \"t\" must be a path relative to the "
+                       "migration's folder, not an absolute path");
+    expect_parse_error("load: {table: t, file: ../x.csv, key: k}", ERR_INVALID,
+                       "t.yaml:1:24: file \"../x.csv\" of load into table \"t\" must stay inside the migration's "
+                       "folder (no \"..\")");
+    expect_parse_error("load: {table: t, file: a/../b.csv, key: k}", ERR_INVALID, "(no \"..\")");
+    expect_parse_error("load: {table: t, file: {a: 1}, key: k}", ERR_INVALID,
+                       "t.yaml:1:24: file of load into table \"t\" must be a path, not a mapping");
+    expect_parse_error("load: {table: t, file: '', key: k}", ERR_INVALID,
+                       "t.yaml:1:24: file \"\" of load into table \"t\" is empty");
+    expect_parse_error("load: {table: t, file: \"a\\0b\", key: k}", ERR_INVALID,
+                       "t.yaml:1:24: file \"a?b\" of load into table \"t\" holds a NUL character");
+
+    /* its key */
+    expect_parse_error("load: {table: t, file: x.csv, key: {a: 1}}", ERR_INVALID,
+                       "t.yaml:1:36: key of load into table \"t\" must be a column name or a sequence of them, not a "
+                       "mapping");
+    expect_parse_error("load: {table: t, file: x.csv, key: []}", ERR_INVALID,
+                       "t.yaml:1:36: key of load into table \"t\" needs 1 to 256 column names");
+    expect_parse_error("load: {table: t, file: x.csv, key: [a, A]}", ERR_INVALID,
+                       "t.yaml:1:40: duplicate key column \"A\" in load into table \"t\"");
+    expect_parse_error("load: {table: t, file: x.csv, key: 1x}", ERR_INVALID,
+                       "t.yaml:1:36: invalid key column name \"1x\" in load into table \"t\"");
+    expect_parse_error("load: {table: t, file: x.csv, key: ~}", ERR_INVALID,
+                       "t.yaml:1:36: key column name in load into table \"t\" must be a string, not nothing");
+}
+
+static void test_apply_drops_and_rename(void **state)
+{
+    (void)state;
+    struct migration_set set;
+    struct err e = {0};
+    size_t applied;
+    sqlite3 *db = open_memdb();
+    const char *steps[] = {
+        "- init: {tables: {t: {schema: s, attributes: [id, a, {name: b, index: true}, c, {name: d, index: true}]},"
+        " scratch: {schema: s, attributes: [id]}}}\n",
+        "- drop_attributes: {table: t, attributes: [b, never_there]}\n"
+        "- rename_attribute: {table: t, from: d, to: e, store: sqlite}\n"
+        "- drop_table: {table: scratch}\n"
+        "- drop_attributes: {table: t, store: harper, attributes: [c]}\n",
+        /* the same again: every step finds its work done */
+        "- drop_attributes: {table: t, attributes: [b, never_there]}\n"
+        "- rename_attribute: {table: t, from: d, to: e, store: sqlite}\n"
+        "- drop_table: {table: scratch}\n",
+    };
+
+    make_set(&set, NULL, steps, 1);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    migrate_set_release(&set);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO t (id, a, b, c, d) VALUES ('r1', 'kept', 'gone', 'c1', 'moved')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(has_index(db, "t_b_idx", "t"));
+
+    make_set(&set, NULL, steps, 3);
+    if (migrate_sqlite_apply(db, &set, &applied, &e) != 0)
+        print_error("%s\n", e.msg);
+    assert_int_equal(e.code, 0);
+    assert_int_equal(applied, 2);
+    assert_false(has_column(db, "t", "b"));
+    assert_false(has_index(db, "t_b_idx", "t")); /* its index went first */
+    assert_false(has_column(db, "t", "d"));
+    assert_true(has_column(db, "t", "e"));
+    assert_false(has_index(db, "t_d_idx", "t"));
+    assert_true(has_index(db, "t_e_idx", "t")); /* the index follows the new name */
+    assert_true(has_column(db, "t", "c"));      /* that drop was for HarperDB */
+    assert_false(has_table(db, "scratch"));
+    assert_int_equal(column_count(db, "t"), 4);
+    assert_string_equal(query_text(db, "SELECT a || '/' || c || '/' || e FROM t WHERE id = 'r1'"), "kept/c1/moved");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 3);
+    migrate_set_release(&set);
+    sqlite3_close(db);
+}
+
+static void test_drop_primary_key_refused(void **state)
+{
+    (void)state;
+    struct migration_set set;
+    struct err e = {0};
+    size_t applied;
+    sqlite3 *db = open_memdb();
+    const char *steps[] = {
+        "init: {tables: {t: {schema: s, attributes: [id, a, b]}}}\n",
+        "- drop_attributes: {table: t, attributes: [a]}\n"
+        "- drop_attributes: {table: t, attributes: [b, ID]}\n",
+    };
+    make_set(&set, NULL, steps, 2);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "t.yaml:2: drop_attributes: \"ID\" is the primary key of table \"t\" and cannot be "
+                               "dropped (drop the table instead)");
+    assert_int_equal(applied, 1);
+    assert_true(has_column(db, "t", "a")); /* the whole second file rolled back */
+    assert_true(has_column(db, "t", "b"));
+    migrate_set_release(&set);
+
+    /* dropping from or renaming in a table that is not there */
+    sqlite3_close(db);
+    db = open_memdb();
+    assert_int_equal(apply_yaml(db, "drop_attributes: {table: nope, attributes: [a]}", &applied, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "t.yaml:1: drop_attributes: table \"nope\" does not exist in sqlite (create it in an "
+                               "earlier migration or earlier in this file)");
+    assert_int_equal(apply_yaml(db, "rename_attribute: {table: nope, from: a, to: b, store: sqlite}", &applied, &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "t.yaml:1: rename_attribute: table \"nope\" does not exist in sqlite"));
+    sqlite3_close(db);
+}
+
+static void test_rename_apply_errors(void **state)
+{
+    (void)state;
+    struct err e = {0};
+    size_t applied;
+    sqlite3 *db = open_memdb();
+
+    assert_int_equal(apply_yaml(db,
+                                "- init: {tables: {t: {schema: s, attributes: [id, a, b]}}}\n"
+                                "- rename_attribute: {table: t, from: x, to: y, store: sqlite}\n",
+                                &applied, &e),
+                     ERR_INVALID);
+    assert_string_equal(e.msg, "t.yaml:2: rename_attribute: table \"t\" has no column \"x\"");
+    assert_int_equal(apply_yaml(db,
+                                "- init: {tables: {t: {schema: s, attributes: [id, a, b]}}}\n"
+                                "- rename_attribute: {table: t, from: a, to: b, store: sqlite}\n",
+                                &applied, &e),
+                     ERR_INVALID);
+    assert_string_equal(e.msg, "t.yaml:2: rename_attribute: table \"t\" has both \"a\" and \"b\"");
+    assert_false(has_table(db, "t"));
+    sqlite3_close(db);
+}
+
+/* ------------------------------------------------------------------------- */
+/* load.                                                                     */
+
+static void test_ids_from_key(void **state)
+{
+    (void)state;
+    char a[IDS_UUID_LEN + 1], b[IDS_UUID_LEN + 1];
+    const char *ns = "dungeonmaster.equipment";
+
+    assert_true(sodium_init() >= 0);
+    /* python3: hashlib.blake2b(b"dungeonmaster.equipment\0Quilted Gambeson", digest_size=16), version 8 */
+    ids_uuid_from_key(ns, strlen(ns), "Quilted Gambeson", 16, a);
+    assert_string_equal(a, "01bdefb5-2e7f-855c-8c77-7b1249015452");
+    assert_true(ids_is_uuid(a, strlen(a)));
+    ids_uuid_from_key(ns, strlen(ns), "Quilted Gambeson", 16, b);
+    assert_string_equal(a, b);
+    ids_uuid_from_key("", 0, "", 0, b);
+    assert_string_equal(b, "7025e075-d5e2-86cd-a3cc-051a31f07660");
+    /* the separator keeps ("ab", "c") apart from ("a", "bc") */
+    ids_uuid_from_key("ab", 2, "c", 1, a);
+    ids_uuid_from_key("a", 1, "bc", 2, b);
+    assert_string_not_equal(a, b);
+    for (int i = 0; i < 200; i++) {
+        char key[16];
+        int n = snprintf(key, sizeof(key), "k%d", i);
+        ids_uuid_from_key(ns, strlen(ns), key, (size_t)n, a);
+        assert_true(ids_is_uuid(a, strlen(a)));
+        assert_int_equal(a[14], '8');           /* version */
+        assert_non_null(strchr("89ab", a[19])); /* RFC 4122 variant */
+    }
+}
+
+static void test_load_parse(void **state)
+{
+    (void)state;
+    struct migration_set set;
+    struct err e = {0};
+    char want[4200];
+
+    assert_int_equal(migrate_load_dir(fixture("load"), &set, &e), 0); /* the CSVs beside it are not migrations */
+    assert_int_equal(set.n, 1);
+    const struct migration *m = &set.items[0];
+    /* cat 0001_equipment.yaml armor.csv data/trinkets.csv | b2sum -l 256 */
+    assert_string_equal(m->checksum, "c63f5c3c57e8eb64e6c2880c22cf75f3085edbfefb832f444ab2959ab06b4895");
+    assert_int_equal(m->nops, 5);
+
+    const struct migrate_op *o = &m->ops[3];
+    assert_int_equal(o->kind, MIGRATE_LOAD);
+    assert_string_equal(o->table, "equipment");
+    assert_string_equal(o->schema, "dungeonmaster");
+    snprintf(want, sizeof(want), "%s/armor.csv", fixture("load"));
+    assert_string_equal(o->file, want);
+    assert_int_equal(o->nkey, 1);
+    assert_string_equal(o->key[0], "name");
+    assert_int_equal(o->line, 22);
+    assert_non_null(o->rows);
+    assert_int_equal(o->rows->ncols, 6);
+    assert_string_equal(o->rows->header[0], "name"); /* after the byte-order mark */
+    assert_int_equal(o->rows->nrows, 5);
+    assert_string_equal(o->rows->rows[1][0], "Boiled Leather");
+    assert_null(o->rows->rows[1][5]); /* the empty stealth field */
+    assert_string_equal(o->rows->rows[4][5], "disadvantage");
+
+    o = &m->ops[4];
+    snprintf(want, sizeof(want), "%s/data/trinkets.csv", fixture("load"));
+    assert_string_equal(o->file, want);
+    assert_int_equal(o->nkey, 2);
+    assert_string_equal(o->key[1], "equip_type");
+    assert_int_equal(o->rows->nrows, 4);
+    assert_string_equal(o->rows->rows[0][0], "Lantern, hooded");
+    migrate_set_release(&set);
+}
+
+/* A temporary folder holding `files` (name, content pairs, NULL-terminated). */
+static char *make_dir_with(const char *const *files)
+{
+    char *dir = make_tmpdir();
+    for (size_t i = 0; files[i] != NULL; i += 2)
+        write_file(dir, files[i], files[i + 1], strlen(files[i + 1]));
+    return dir;
+}
+
+/* Parsing `yaml` as DIR/0001_x.yaml fails with `code` and a message holding `needle` (DIR replaced by the folder). */
+static void expect_load_error(const char *dir, const char *yaml, int code, const char *needle)
+{
+    char path[4096], want[2048];
+    size_t used = 0;
+    struct migration m;
+    struct err e = {0};
+    snprintf(path, sizeof(path), "%s/0001_x.yaml", dir);
+    for (const char *p = needle; *p != '\0' && used + 1 < sizeof(want);) {
+        if (strncmp(p, "DIR", 3) == 0) {
+            used += (size_t)snprintf(want + used, sizeof(want) - used, "%s", dir);
+            p += 3;
+        } else {
+            want[used++] = *p++;
+        }
+    }
+    want[used < sizeof(want) ? used : sizeof(want) - 1] = '\0';
+    int rc = migrate_parse_buffer(path, yaml, strlen(yaml), 1, "x", &m, &e);
+    if (rc != code || strstr(e.msg, want) == NULL)
+        print_error("yaml:\n%s\nexpected %d containing [%s], got %d [%s]\n", yaml, code, want, rc, e.msg);
+    assert_int_equal(rc, code);
+    assert_non_null(strstr(e.msg, want));
+    assert_null(m.ops);
+}
+
+static void test_load_csv_problems(void **state)
+{
+    (void)state;
+    const char *files[] = {
+        "short.csv",   "name,weight\r\nClub,2\r\nDagger\r\n",
+        "good.csv",    "name,weight\r\nClub,2\r\nDagger,1",
+        "id.csv",      "id,name\nx,y\n",
+        "badname.csv", "name,weight (lb)\nClub,2\n",
+        "twice.csv",   "name,Name\nClub,club\n",
+        "nokey.csv",   "name,weight\nClub,2\n,3\n",
+        "dups.csv",    "\xef\xbb\xbfname,weight\r\nClub,2\r\nDagger,1\r\nClub,3\r\n\"Club\",4",
+        "pairs.csv",   "name,kind\nClub,simple\nClub,martial\nClub,simple\n",
+        "quote.csv",   "name\n\"Club\n",
+        "latin1.csv",  "name\nCaf\xe9\n",
+        "empty.csv",   "",
+        NULL,
+    };
+    char *dir = make_dir_with(files);
+    char sub[4200];
+
+    expect_load_error(dir, "- load: {table: t, file: short.csv, key: name}", ERR_INVALID,
+                      "DIR/0001_x.yaml:1:3: load into table \"t\": DIR/short.csv:3: expected 2 fields, found 1");
+    expect_load_error(dir, "load: {table: t, file: quote.csv, key: name}", ERR_INVALID,
+                      "DIR/0001_x.yaml:1:1: load into table \"t\": DIR/quote.csv:2: unterminated quoted field");
+    expect_load_error(dir, "load: {table: t, file: latin1.csv, key: name}", ERR_INVALID,
+                      "load into table \"t\": DIR/latin1.csv:2: invalid UTF-8 (byte 0xE9)");
+    expect_load_error(dir, "load: {table: t, file: empty.csv, key: name}", ERR_INVALID,
+                      "DIR/empty.csv:1: no header line: the file is empty");
+    expect_load_error(dir, "load: {table: t, file: missing.csv, key: name}", ERR_IO,
+                      "DIR/0001_x.yaml:1:1: load into table \"t\": cannot open \"DIR/missing.csv\": No such file or "
+                      "directory");
+    expect_load_error(dir, "load: {table: t, file: ., key: name}", ERR_IO, "\"DIR/.\" is not a regular file");
+    /* a FIFO is refused without waiting for a writer */
+    snprintf(sub, sizeof(sub), "%s/pipe.csv", dir);
+    assert_int_equal(mkfifo(sub, 0600), 0);
+    expect_load_error(dir, "load: {table: t, file: pipe.csv, key: name}", ERR_IO,
+                      "\"DIR/pipe.csv\" is not a regular file");
+    /* over 16 MiB (a sparse file: only its size matters) */
+    snprintf(sub, sizeof(sub), "%s/big.csv", dir);
+    assert_int_equal(truncate(sub, 0), -1);
+    FILE *f = fopen(sub, "wb");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)CSV_MAX_BYTES + 1), 0);
+    fclose(f);
+    expect_load_error(dir, "load: {table: t, file: big.csv, key: name}", ERR_TOO_LARGE,
+                      "load into table \"t\": DIR/big.csv: 16777217 bytes is over the limit of 16777216 bytes for a "
+                      "CSV file");
+    /* at most MIGRATE_MAX_LOAD_BYTES over all the loads of one migration: four files of 15 MB pass, five do not */
+    size_t cap = CSV_MAX_BYTES, len = 0;
+    char *wide = malloc(cap);
+    assert_non_null(wide);
+    for (unsigned i = 0; i < CSV_MAX_COLS; i++)
+        len += (size_t)snprintf(wide + len, cap - len, "%sc%u", i ? "," : "", i);
+    wide[len++] = '\n';
+    for (unsigned i = 0; i < CSV_MAX_COLS; i++) {
+        memset(wide + len, 'x', 60000);
+        len += 60000;
+        wide[len++] = i + 1 < CSV_MAX_COLS ? ',' : '\n';
+    }
+    write_file(dir, "wide.csv", wide, len);
+    free(wide);
+    const char *four = "- load: {table: t, file: wide.csv, key: c0}\n- load: {table: t, file: wide.csv, key: c0}\n"
+                       "- load: {table: t, file: wide.csv, key: c0}\n- load: {table: t, file: wide.csv, key: c0}\n";
+    char five[512];
+    struct migration m;
+    struct err e = {0};
+    snprintf(sub, sizeof(sub), "%s/0001_x.yaml", dir);
+    assert_int_equal(migrate_parse_buffer(sub, four, strlen(four), 1, "x", &m, &e), 0);
+    assert_int_equal(m.ops[3].rows->ncols, 256);
+    migration_release(&m);
+    snprintf(five, sizeof(five), "%s- load: {table: t, file: wide.csv, key: c0}\n", four);
+    expect_load_error(dir, five, ERR_TOO_LARGE,
+                      "DIR/0001_x.yaml:5:3: load into table \"t\": DIR/wide.csv: the files loaded by one migration "
+                      "are over the limit of 67108864 bytes");
+
+    /* the header: no "id" (load makes it), identifiers only, each once; the key is in it */
+    expect_load_error(dir, "load: {table: t, file: id.csv, key: name}", ERR_INVALID,
+                      "DIR/0001_x.yaml:1:1: load into table \"t\": DIR/id.csv:1: column \"id\" is the table's hash "
+                      "attribute, which load computes from the key; remove the column");
+    expect_load_error(dir, "load: {table: t, file: badname.csv, key: name}", ERR_INVALID,
+                      "load into table \"t\": DIR/badname.csv:1: invalid column name \"weight (lb)\": use letters");
+    expect_load_error(dir, "load: {table: t, file: twice.csv, key: name}", ERR_INVALID,
+                      "load into table \"t\": DIR/twice.csv:1: duplicate column \"Name\"");
+    expect_load_error(dir, "load: {table: t, file: good.csv, key: [name, colour]}", ERR_INVALID,
+                      "DIR/0001_x.yaml:1:46: load into table \"t\": key column \"colour\" is not in the header of "
+                      "DIR/good.csv");
+    expect_load_error(dir, "load: {table: t, file: good.csv, key: Name}", ERR_INVALID,
+                      "key column \"Name\" is not in the header"); /* the header's names are matched exactly */
+    /* the rows: each has its key, no two share one */
+    expect_load_error(dir, "load: {table: t, file: nokey.csv, key: name}", ERR_INVALID,
+                      "load into table \"t\": DIR/nokey.csv:3: key column \"name\" is empty");
+    expect_load_error(dir, "load: {table: t, file: dups.csv, key: name}", ERR_INVALID,
+                      "DIR/0001_x.yaml:1:1: load into table \"t\": DIR/dups.csv:4: duplicate key name=\"Club\", first "
+                      "on line 2; DIR/0001_x.yaml:1:1: load into table \"t\": DIR/dups.csv:5: duplicate key "
+                      "name=\"Club\", first on line 2");
+    expect_load_error(dir, "load: {table: t, file: pairs.csv, key: [name, kind]}", ERR_INVALID,
+                      "DIR/pairs.csv:4: duplicate key name=\"Club\", kind=\"simple\", first on line 2");
+
+    /* a bad file fails the parse, so nothing is applied */
+    struct migration_set set;
+    write_file(dir, "0001_ok.yaml", "init: {tables: {t: {schema: s, attributes: [id, name, weight]}}}\n", 66);
+    write_file(dir, "0002_bad.yaml", "load: {table: t, file: short.csv, key: name}\n", 46);
+    assert_int_equal(migrate_load_dir(dir, &set, &e), ERR_INVALID);
+    assert_int_equal(set.n, 0);
+    remove_tree(dir);
+}
+
+/* The id a load gives the row with key `key` in "dungeonmaster.equipment", into a static buffer. */
+static const char *equipment_id(const char *key)
+{
+    static char id[IDS_UUID_LEN + 1];
+    const char *ns = "dungeonmaster.equipment";
+    ids_uuid_from_key(ns, strlen(ns), key, strlen(key), id);
+    return id;
+}
+
+static void test_load_apply(void **state)
+{
+    (void)state;
+    struct migration_set set;
+    struct err e = {0};
+    size_t applied;
+    char sql[512], ids_before[4096], path[4200];
+    sqlite3 *db = open_memdb();
+
+    assert_int_equal(migrate_load_dir(fixture("load"), &set, &e), 0);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment"), 9);
+
+    /* ids: BLAKE2b of "dungeonmaster.equipment" and the key, as the HarperDB half computes them */
+    snprintf(sql, sizeof(sql), "SELECT name FROM equipment WHERE id = '%s'", equipment_id("Quilted Gambeson"));
+    assert_string_equal(query_text(db, sql), "Quilted Gambeson");
+    assert_string_equal(equipment_id("Quilted Gambeson"), "01bdefb5-2e7f-855c-8c77-7b1249015452");
+    snprintf(sql, sizeof(sql), "SELECT notes FROM equipment WHERE id = '%s'", equipment_id("Chalk\x1ftools"));
+    assert_string_equal(query_text(db, sql), "same name, another type: the key (name, equip_type) differs");
+    assert_string_equal(equipment_id("Chalk\x1ftools"), "b2b189b1-14a8-8dee-b6bc-30a970b64279");
+
+    /* values: typed, empty fields NULL, quoted commas and quotes kept */
+    assert_string_equal(query_text(db, "SELECT typeof(base_cost) || ' ' || base_cost || ' ' || typeof(armor_class) "
+                                       "|| ' ' || armor_class || ' ' || weight FROM equipment "
+                                       "WHERE name = 'Mirror Plate'"),
+                        "real 1800.0 integer 18 60.5");
+    assert_string_equal(query_text(db, "SELECT stealth FROM equipment WHERE name = 'Boiled Leather'"), "(null)");
+    assert_string_equal(query_text(db, "SELECT stealth FROM equipment WHERE name = 'Mirror Plate'"), "disadvantage");
+    assert_string_equal(query_text(db, "SELECT notes FROM equipment WHERE name = 'Rope, hempen (50 feet)'"),
+                        "the seller said \"sturdy\"");
+    assert_string_equal(query_text(db, "SELECT base_cost FROM equipment WHERE name = 'Chalk' AND "
+                                       "equip_type = 'adventuring-gear'"),
+                        "0.01");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment WHERE length(id) = 36 AND substr(id, 15, 1) = '8'"),
+                     9);
+    snprintf(ids_before, sizeof(ids_before), "%s",
+             query_text(db, "SELECT group_concat(id || '=' || name || '=' || ifnull(stealth, '-'), ',') FROM "
+                            "(SELECT * FROM equipment ORDER BY id)"));
+
+    /* loading again (another migration, the same files) gives the same rows and ids */
+    struct migration_set twice = {0};
+    twice.items = calloc(2, sizeof(*twice.items));
+    assert_non_null(twice.items);
+    twice.items[0] = set.items[0];
+    free(set.items);
+    twice.n = 2;
+    snprintf(path, sizeof(path), "%s/0002_again.yaml", fixture("load"));
+    const char *again = "- load: {table: equipment, schema: dungeonmaster, file: armor.csv, key: name}\n"
+                        "- load: {table: equipment, schema: dungeonmaster, file: data/trinkets.csv, "
+                        "key: [name, equip_type]}\n";
+    assert_int_equal(migrate_parse_buffer(path, again, strlen(again), 2, "again", &twice.items[1], &e), 0);
+    assert_int_equal(migrate_sqlite_apply(db, &twice, &applied, &e), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment"), 9);
+    assert_string_equal(query_text(db, "SELECT group_concat(id || '=' || name || '=' || ifnull(stealth, '-'), ',') "
+                                       "FROM (SELECT * FROM equipment ORDER BY id)"),
+                        ids_before);
+    migrate_set_release(&twice);
+    sqlite3_close(db);
+}
+
+static void test_load_updates_and_columns(void **state)
+{
+    (void)state;
+    const char *files[] = {
+        "v1.csv",   "name,colour,size\nA,red,1\nB,blue,2\n", "v2.csv", "name,colour,size\nA,,1\nB,green,2\nC,pink,3",
+        "wide.csv", "name,colour,shape\nA,red,round\n",      NULL,
+    };
+    char *dir = make_dir_with(files);
+    struct migration_set set;
+    struct err e = {0};
+    size_t applied;
+    sqlite3 *db = open_memdb();
+    const char *steps[] = {
+        "- init: {tables: {t: {schema: s, attributes: [id, name, colour, {name: size, type: integer}]}}}\n"
+        "- load: {table: t, schema: s, file: v1.csv, key: name}\n",
+        "- load: {table: t, schema: s, file: v2.csv, key: name}\n",
+    };
+
+    /* a later load updates by key: an empty field sets NULL, new keys add rows */
+    make_set(&set, dir, steps, 2);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_int_equal(applied, 2);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 3);
+    assert_string_equal(query_text(db, "SELECT ifnull(colour, 'NULL') FROM t WHERE name = 'A'"), "NULL");
+    assert_string_equal(query_text(db, "SELECT colour FROM t WHERE name = 'B'"), "green");
+    assert_string_equal(query_text(db, "SELECT typeof(size) FROM t WHERE name = 'C'"), "integer");
+    migrate_set_release(&set);
+
+    /* every CSV column must be a column of the table when the load runs */
+    const char *more[] = {steps[0], steps[1], "- load: {table: t, schema: s, file: wide.csv, key: name}\n"};
+    make_set(&set, dir, more, 3);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), ERR_INVALID);
+    char want[4200];
+    snprintf(want, sizeof(want),
+             "%s/0003_step.yaml:1: load: table \"t\" has no column \"shape\" in sqlite (declare it with init or "
+             "add_attributes before loading wide.csv)",
+             dir);
+    assert_string_equal(e.msg, want);
+    migrate_set_release(&set);
+
+    /* the table's key must be "id" */
+    sqlite3_close(db);
+    db = open_memdb();
+    const char *keyed[] = {"- init: {tables: {t: {schema: s, attributes: [name, colour, size]}}}\n"
+                           "- load: {table: t, schema: s, file: v1.csv, key: name}\n"};
+    make_set(&set, dir, keyed, 1);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), ERR_INVALID);
+    snprintf(want, sizeof(want), "%s/0001_step.yaml:2: load: table \"t\" has no primary key \"id\" in sqlite", dir);
+    assert_non_null(strstr(e.msg, want));
+    assert_false(has_table(db, "t"));
+    migrate_set_release(&set);
+
+    /* a load for HarperDB only is parsed but leaves SQLite alone */
+    const char *harper[] = {"- init: {tables: {t: {schema: s, attributes: [id, name, colour, size]}}}\n"
+                            "- load: {table: t, schema: s, file: v1.csv, key: name, store: harper}\n"};
+    make_set(&set, dir, harper, 1);
+    assert_int_equal(set.items[0].ops[1].rows->nrows, 2);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 0);
+    char *plan = migrate_sqlite_plan(&set.items[0]);
+    assert_non_null(strstr(plan, "-- skipped (store: harper): load rows into \"t\"\n"));
+    free(plan);
+    migrate_set_release(&set);
+    sqlite3_close(db);
+    remove_tree(dir);
+}
+
+static void test_load_records_json(void **state)
+{
+    (void)state;
+    const char *files[] = {
+        "typed.csv",
+        "name,n,r,s,e\n"
+        "A,42,0.5,007,\n"
+        "B,-0,1e3,1.,x\n"
+        "C,99999999999999999999,1e999,-,\"1,5\"\n"
+        "D,-9223372036854775808,-2.5E-3,+1,.5\n",
+        NULL,
+    };
+    char *dir = make_dir_with(files);
+    struct migration_set set;
+    struct err e = {0};
+    size_t applied;
+    char id[IDS_UUID_LEN + 1];
+    sqlite3 *db = open_memdb();
+    const char *steps[] = {"- init: {tables: {t: {schema: s, attributes: [id, name, {name: n, type: blob}, "
+                           "{name: r, type: blob}, s, e]}}}\n"
+                           "- load: {table: t, schema: s, file: typed.csv, key: name}\n"};
+    make_set(&set, dir, steps, 1);
+
+    assert_null(migrate_load_records(&set.items[0].ops[0])); /* not a load */
+    json_t *rec = migrate_load_records(&set.items[0].ops[1]);
+    assert_non_null(rec);
+    assert_int_equal(json_array_size(rec), 4);
+    json_t *a = json_array_get(rec, 0), *b = json_array_get(rec, 1), *c = json_array_get(rec, 2),
+           *d = json_array_get(rec, 3);
+    ids_uuid_from_key("s.t", 3, "A", 1, id);
+    assert_string_equal(json_string_value(json_object_get(a, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(a, "name")), "A");
+    assert_true(json_is_integer(json_object_get(a, "n")));
+    assert_int_equal(json_integer_value(json_object_get(a, "n")), 42);
+    assert_true(json_is_real(json_object_get(a, "r")));
+    assert_true(json_real_value(json_object_get(a, "r")) == 0.5);
+    assert_string_equal(json_string_value(json_object_get(a, "s")), "007"); /* leading zeros: not a JSON number */
+    assert_null(json_object_get(a, "e"));                                   /* empty: absent */
+    assert_int_equal(json_object_size(a), 5);
+    assert_int_equal(json_integer_value(json_object_get(b, "n")), 0);
+    assert_true(json_real_value(json_object_get(b, "r")) == 1000.0);
+    assert_string_equal(json_string_value(json_object_get(b, "s")), "1.");
+    assert_true(json_is_real(json_object_get(c, "n"))); /* beyond 64 bits */
+    assert_true(json_real_value(json_object_get(c, "n")) == 1e20);
+    assert_string_equal(json_string_value(json_object_get(c, "r")), "1e999"); /* not finite: kept as text */
+    assert_string_equal(json_string_value(json_object_get(c, "s")), "-");
+    assert_string_equal(json_string_value(json_object_get(c, "e")), "1,5");
+    assert_true(json_integer_value(json_object_get(d, "n")) == INT64_MIN);
+    assert_true(json_real_value(json_object_get(d, "r")) == -2.5e-3);
+    assert_string_equal(json_string_value(json_object_get(d, "s")), "+1");
+    assert_string_equal(json_string_value(json_object_get(d, "e")), ".5");
+
+    /* SQLite gets the same ids and the same types (blob columns keep what is bound) */
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_string_equal(query_text(db, "SELECT group_concat(typeof(n) || ':' || typeof(r), ' ') FROM "
+                                       "(SELECT * FROM t ORDER BY name)"),
+                        "integer:real integer:real real:text integer:real");
+    for (size_t i = 0; i < json_array_size(rec); i++) {
+        char sql[256];
+        json_t *o = json_array_get(rec, i);
+        snprintf(sql, sizeof(sql), "SELECT name FROM t WHERE id = '%s'", json_string_value(json_object_get(o, "id")));
+        assert_string_equal(query_text(db, sql), json_string_value(json_object_get(o, "name")));
+    }
+    json_decref(rec);
+    migrate_set_release(&set);
+    sqlite3_close(db);
+    remove_tree(dir);
+}
+
+static void test_checksum_covers_csv(void **state)
+{
+    (void)state;
+    const char *yaml = "- init: {tables: {t: {schema: s, attributes: [id, name, colour]}}}\n"
+                       "- load: {table: t, schema: s, file: items.csv, key: name}\n";
+    const char *csv1 = "name,colour\nA,red\n", *csv2 = "name,colour\nA,blue\n";
+    const char *files[] = {"0001_items.yaml", yaml, "items.csv", csv1, NULL};
+    char *dir = make_dir_with(files);
+    struct migration_set set, set2;
+    struct err e = {0};
+    size_t applied, pending;
+    unsigned char digest[32];
+    char hex[65];
+    sqlite3 *db = open_memdb();
+
+    assert_int_equal(migrate_load_dir(dir, &set, &e), 0);
+    /* BLAKE2b-256 over the yaml bytes, then the CSV's */
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof(digest));
+    crypto_generichash_update(&st, (const unsigned char *)yaml, strlen(yaml));
+    crypto_generichash_update(&st, (const unsigned char *)csv1, strlen(csv1));
+    crypto_generichash_final(&st, digest, sizeof(digest));
+    sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+    assert_string_equal(set.items[0].checksum, hex);
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+
+    /* the same yaml with another CSV is another migration: refused as changed */
+    write_file(dir, "items.csv", csv2, strlen(csv2));
+    assert_int_equal(migrate_load_dir(dir, &set2, &e), 0);
+    assert_string_not_equal(set.items[0].checksum, set2.items[0].checksum);
+    assert_int_equal(migrate_sqlite_status(db, &set2, &pending, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "migration 0001 (items) was changed after it was applied"));
+    assert_int_equal(migrate_sqlite_apply(db, &set2, &applied, &e), ERR_CONFLICT);
+    assert_string_equal(query_text(db, "SELECT colour FROM t"), "red");
+    migrate_set_release(&set);
+    migrate_set_release(&set2);
+    sqlite3_close(db);
+    remove_tree(dir);
+}
+
+static void test_original_csvs(void **state)
+{
+    (void)state;
+    char dir[4096], path[4200];
+    struct migration_set set = {0};
+    struct err e = {0};
+    size_t applied;
+
+    snprintf(dir, sizeof(dir), "%s/../shared/seed-data", top_srcdir());
+    snprintf(path, sizeof(path), "%s/armor.csv", dir);
+    if (access(path, R_OK) != 0) {
+        printf("../shared absent: skipping original CSV test\n");
+        skip();
+    }
+    const char *load = "- init: {schemas: [dungeonmaster], tables: {equipment: {schema: dungeonmaster, "
+                       "attributes: [id]}}}\n"
+                       "- add_attributes:\n"
+                       "    table: equipment\n"
+                       "    schema: dungeonmaster\n"
+                       "    attributes: [name, equip_type, {name: base_cost, type: real}, {name: weight, type: real},"
+                       " {name: armor_class, type: integer}, stealth, damage, damage_type, properties,"
+                       " {name: range, type: integer}, {name: hands, type: integer}]\n"
+                       "- load: {table: equipment, schema: dungeonmaster, file: armor.csv, key: name}\n"
+                       "- load: {table: equipment, schema: dungeonmaster, file: weapons.csv, key: name}\n"
+                       "- load: {table: equipment, schema: dungeonmaster, file: other.csv, key: name}\n";
+    const char *again = "- load: {table: equipment, schema: dungeonmaster, file: armor.csv, key: name}\n"
+                        "- load: {table: equipment, schema: dungeonmaster, file: weapons.csv, key: name}\n"
+                        "- load: {table: equipment, schema: dungeonmaster, file: other.csv, key: name}\n";
+    /* the migration's path only places it: the CSVs are found beside it */
+    set.items = calloc(2, sizeof(*set.items));
+    assert_non_null(set.items);
+    set.n = 2;
+    snprintf(path, sizeof(path), "%s/0001_seed.yaml", dir);
+    if (migrate_parse_buffer(path, load, strlen(load), 1, "seed", &set.items[0], &e) != 0)
+        print_error("%s\n", e.msg);
+    assert_int_equal(e.code, 0);
+    snprintf(path, sizeof(path), "%s/0002_again.yaml", dir);
+    assert_int_equal(migrate_parse_buffer(path, again, strlen(again), 2, "again", &set.items[1], &e), 0);
+    assert_int_equal(set.items[0].ops[3].rows->nrows, 12);
+    assert_string_equal(set.items[0].ops[3].rows->header[0], "name");
+
+    sqlite3 *db = open_memdb();
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_int_equal(applied, 2);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment"), 12 + 6 + 4);
+    assert_string_equal(query_text(db, "SELECT stealth FROM equipment WHERE name = 'Padded Armore'"), "disadvantage");
+    assert_string_equal(query_text(db, "SELECT ifnull(stealth, 'NULL') FROM equipment WHERE name = 'Leather Armor'"),
+                        "NULL");
+    /* the last line of each file, without its line ending */
+    assert_string_equal(query_text(db, "SELECT armor_class || ' ' || stealth FROM equipment WHERE name = "
+                                       "'Plate Armor'"),
+                        "18 disadvantage");
+    assert_string_equal(query_text(db, "SELECT hands FROM equipment WHERE name = 'Longbow'"), "2");
+    assert_string_equal(query_text(db, "SELECT weight FROM equipment WHERE name = 'Sling Bullets'"), "0.05");
+    assert_string_equal(query_text(db, "SELECT typeof(base_cost) || base_cost FROM equipment WHERE name = 'Club'"),
+                        "real0.1");
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT damage FROM equipment WHERE id = '%s'", equipment_id("Club"));
+    assert_string_equal(query_text(db, sql), "1d4");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment WHERE name LIKE '%' || char(13) || '%' OR "
+                                   "stealth LIKE '%' || char(13) || '%' OR hands LIKE '%' || char(13)"),
+                     0);
+    migrate_set_release(&set);
+    sqlite3_close(db);
+}
+
+static void test_plan_new_commands(void **state)
+{
+    (void)state;
+    struct migration_set set;
+    struct migration m;
+    struct err e = {0};
+
+    assert_int_equal(migrate_load_dir(fixture("load"), &set, &e), 0);
+    char *plan = migrate_sqlite_plan(&set.items[0]);
+    const char *lines[] = {
+        "\n-- upsert 5 rows from armor.csv into \"equipment\" by (name)\n"
+        "INSERT INTO \"equipment\" (\"id\", \"name\", \"equip_type\", \"base_cost\", \"weight\", \"armor_class\", "
+        "\"stealth\") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\", "
+        "\"equip_type\" = excluded.\"equip_type\", \"base_cost\" = excluded.\"base_cost\", \"weight\" = "
+        "excluded.\"weight\", \"armor_class\" = excluded.\"armor_class\", \"stealth\" = excluded.\"stealth\";\n",
+        "\n-- upsert 4 rows from data/trinkets.csv into \"equipment\" by (name, equip_type)\nINSERT INTO",
+    };
+    const char *at = plan;
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        const char *hit = strstr(at, lines[i]);
+        if (hit == NULL)
+            print_error("plan lacks (in order) %s in:\n%s", lines[i], plan);
+        assert_non_null(hit);
+        at = hit + 1;
+    }
+    free(plan);
+    migrate_set_release(&set);
+
+    assert_int_equal(parse_str("- drop_attributes: {table: t, attributes: [b, c]}\n"
+                               "- rename_attribute: {table: t, from: d, to: e, store: sqlite}\n"
+                               "- drop_table: {table: scratch}\n"
+                               "- drop_attributes: {table: t, store: harper, attributes: [h]}\n",
+                               &m, &e),
+                     0);
+    plan = migrate_sqlite_plan(&m);
+    const char *more[] = {
+        "\nDROP INDEX IF EXISTS \"t_b_idx\";\nALTER TABLE \"t\" DROP COLUMN \"b\";\n"
+        "DROP INDEX IF EXISTS \"t_c_idx\";\nALTER TABLE \"t\" DROP COLUMN \"c\";\n",
+        "\nALTER TABLE \"t\" RENAME COLUMN \"d\" TO \"e\";\n"
+        "-- index \"t_d_idx\", when there is one, becomes \"t_e_idx\"\n",
+        "\nDROP TABLE IF EXISTS \"scratch\";\n",
+        "\n-- skipped (store: harper): drop attributes of \"t\"\n",
+    };
+    at = plan;
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+        const char *hit = strstr(at, more[i]);
+        if (hit == NULL)
+            print_error("plan lacks (in order) %s in:\n%s", more[i], plan);
+        assert_non_null(hit);
+        at = hit + 1;
+    }
+    assert_null(strstr(plan, "\"h\""));
+    /* the plan is SQL that runs where the columns exist */
+    sqlite3 *db = open_memdb();
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (id TEXT PRIMARY KEY, a, b, c, d); CREATE TABLE scratch (id);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, plan, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(column_count(db, "t"), 3);
+    assert_false(has_table(db, "scratch"));
+    sqlite3_close(db);
+    free(plan);
+    migration_release(&m);
+}
+
 #define RACE_FILES 24
 
 /* Load `dir` and open `path`, tell the other process we are ready (write `ready`), wait for its
@@ -1233,6 +2109,20 @@ int main(void)
         cmocka_unit_test(test_project_init_applies),
         cmocka_unit_test(test_original_init_applies),
         cmocka_unit_test(test_concurrent_apply),
+        cmocka_unit_test(test_new_commands_parse),
+        cmocka_unit_test(test_new_commands_errors),
+        cmocka_unit_test(test_apply_drops_and_rename),
+        cmocka_unit_test(test_drop_primary_key_refused),
+        cmocka_unit_test(test_rename_apply_errors),
+        cmocka_unit_test(test_ids_from_key),
+        cmocka_unit_test(test_load_parse),
+        cmocka_unit_test(test_load_csv_problems),
+        cmocka_unit_test(test_load_apply),
+        cmocka_unit_test(test_load_updates_and_columns),
+        cmocka_unit_test(test_load_records_json),
+        cmocka_unit_test(test_checksum_covers_csv),
+        cmocka_unit_test(test_original_csvs),
+        cmocka_unit_test(test_plan_new_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
