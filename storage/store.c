@@ -71,6 +71,22 @@ static int make_parent_dir(const char *path, struct err *e)
     return 0;
 }
 
+/*
+ * Run the setup pragmas. Turning a new database to WAL needs an exclusive lock,
+ * and SQLite answers SQLITE_BUSY at once (no busy handler) while another
+ * process opens the same new file: retry for up to the busy timeout.
+ */
+static int configure(struct store *s, const char *sql, int timeout_ms)
+{
+    int rc;
+    for (int waited = 0;; waited += 5) {
+        rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= timeout_ms)
+            return rc;
+        usleep(5000);
+    }
+}
+
 int store_open(const char *path, const struct store_options *opt, struct store **out, struct err *e)
 {
     int rc = opt->readonly ? 0 : make_parent_dir(path, e);
@@ -91,7 +107,7 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     char sql[160];
     snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
              opt->synchronous_full ? "FULL" : "NORMAL");
-    if (!opt->readonly && sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    if (!opt->readonly && configure(s, sql, opt->busy_timeout_ms) != SQLITE_OK) {
         err_set(e, ERR_IO, "cannot configure database \"%s\": %s", path, sqlite3_errmsg(s->db));
         store_close(s);
         return ERR_IO;
