@@ -67,9 +67,11 @@ void http_send(h2o_req_t *req, int status, const char *content_type, const char 
 
 void http_send_json_value(h2o_req_t *req, int status, const char *content_type, json_t *v)
 {
-    size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT);
+    /* Reals (ages in seconds) with 6 significant digits, not jansson's 17. */
+    size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(6);
+    size_t need = json_dumpb(v, NULL, 0, flags);
     char *buf = h2o_mem_alloc_pool(&req->pool, need + 1);
-    size_t len = json_dumpb(v, buf, need, JSON_COMPACT);
+    size_t len = json_dumpb(v, buf, need, flags);
     http_send(req, status, content_type, buf, len);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/auth.h"
@@ -22,9 +23,27 @@
 #include "server/master.h"
 #include "storage/cache.h"
 #include "storage/migrate.h"
+#include "storage/outbox.h"
 #include "storage/store.h"
 
 extern char **environ;
+
+/* This instance's id: made once and kept in the database (the last key of the conflict order). */
+static int load_instance(const struct settings *s, char out[64], struct err *e)
+{
+    struct store *st = NULL;
+    struct store_options so = {.busy_timeout_ms = s->busy_timeout_ms,
+                               .synchronous_full = strcmp(s->synchronous, "full") == 0};
+    int rc = store_open(s->database, &so, &st, e);
+    if (rc == 0 && outbox_state_get(st, "instance_id", out, 64, e) != 0) {
+        char id[IDS_UUID_LEN + 1];
+        ids_uuid_v4(id);
+        snprintf(out, 64, "%s", id);
+        rc = outbox_state_set(st, "instance_id", out, e);
+    }
+    store_close(st);
+    return rc;
+}
 
 /* Check (and with --migrate apply) the SQLite migrations before any worker starts. */
 static int check_migrations(const struct settings *s, struct err *e)
@@ -115,8 +134,11 @@ int main(int argc, char **argv)
         }
         goto out;
     }
+    char instance[64] = "";
     if (rc == 0)
         rc = check_migrations(&s, &e);
+    if (rc == 0)
+        rc = load_instance(&s, instance, &e);
     if (rc != 0)
         goto out;
 
@@ -136,13 +158,24 @@ int main(int argc, char **argv)
         else
             fds[nfds++] = fd;
     }
-    if (s.db_uri != NULL)
-        log_warn("harperdb.uri (DB_URI) is set, but this build has no HarperDB write-through yet: serving "
-                 "from SQLite only");
-    log_info("starting %d worker(s), database %s, offline mode (SQLite only)", s.workers, s.database);
-    struct runtime rt = {&s, &a, fds, nfds, cache_generation_new()};
+    int write_through = s.db_uri != NULL && s.db_uri[0] != '\0';
+    log_info("starting %d worker(s), database %s, %s", s.workers, s.database,
+             write_through ? "write-through to HarperDB" : "offline mode (SQLite only)");
+    struct runtime rt = {.settings = &s,
+                         .auth = &a,
+                         .fds = fds,
+                         .nfds = nfds,
+                         .generation = cache_generation_new(),
+                         .sync = sync_status_new(),
+                         .instance = instance,
+                         .write_through = write_through};
     if (rt.generation == NULL)
         log_warn("no shared memory for the read cache: reads go to SQLite every time");
+    if (rt.sync == NULL) {
+        fprintf(stderr, "character-server: no shared memory for the sync status\n");
+        rc = 1;
+        goto out;
+    }
     rc = master_run(&rt);
     for (size_t i = 0; i < nfds; i++)
         close(fds[i]);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "server/syncer.h"
 #include "server/worker.h"
 
 #define MASTER_MAX_WORKERS 256
@@ -45,6 +46,14 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Slots 0..workers-1 are workers; with write-through the last slot is the syncer. */
+static int syncer_slot = -1;
+
+static const char *role_of(int index)
+{
+    return index == syncer_slot ? "syncer" : "worker";
+}
+
 static void spawn(struct slot *sl, int index, const struct runtime *rt, const sigset_t *orig)
 {
     pid_t pid = fork();
@@ -55,11 +64,11 @@ static void spawn(struct slot *sl, int index, const struct runtime *rt, const si
     }
     if (pid == 0) {
         sigprocmask(SIG_SETMASK, orig, NULL);
-        _exit(worker_run(index, rt));
+        _exit(index == syncer_slot ? syncer_run(rt) : worker_run(index, rt));
     }
     sl->pid = pid;
     sl->started = now_s();
-    log_info("worker %d started (pid %d)", index, (int)pid);
+    log_info("%s %d started (pid %d)", role_of(index), index, (int)pid);
 }
 
 /* Collect dead children; schedule respawns with exponential backoff for quick deaths. */
@@ -75,10 +84,10 @@ static void reap(struct slot *slots, int n, int stopping)
             double lived = now_s() - slots[i].started;
             if (!stopping) {
                 if (WIFSIGNALED(status))
-                    log_warn("worker %d (pid %d) killed by signal %d after %.1f s", i, (int)pid, WTERMSIG(status),
-                             lived);
+                    log_warn("%s %d (pid %d) killed by signal %d after %.1f s", role_of(i), i, (int)pid,
+                             WTERMSIG(status), lived);
                 else
-                    log_warn("worker %d (pid %d) exited with status %d after %.1f s", i, (int)pid,
+                    log_warn("%s %d (pid %d) exited with status %d after %.1f s", role_of(i), i, (int)pid,
                              WEXITSTATUS(status), lived);
             }
             if (lived < RESPAWN_QUICK_DEATH_S) {
@@ -88,8 +97,8 @@ static void reap(struct slot *slots, int n, int stopping)
                     delay = RESPAWN_BACKOFF_MAX_S;
                 slots[i].respawn_at = now_s() + delay;
                 if (!stopping)
-                    log_warn("worker %d died quickly (%d in a row); next start in %.1f s", i, slots[i].failures,
-                             delay);
+                    log_warn("%s %d died quickly (%d in a row); next start in %.1f s", role_of(i), i,
+                             slots[i].failures, delay);
             } else {
                 slots[i].failures = 0;
                 slots[i].respawn_at = now_s();
@@ -145,8 +154,10 @@ static void stop_all(struct slot *slots, int n, int sig, double grace, const sig
 int master_run(const struct runtime *rt)
 {
     const struct settings *s = rt->settings;
-    static struct slot slots[MASTER_MAX_WORKERS];
+    static struct slot slots[MASTER_MAX_WORKERS + 1];
     int n = s->workers < 1 ? 1 : s->workers > MASTER_MAX_WORKERS ? MASTER_MAX_WORKERS : s->workers;
+    if (rt->write_through)
+        syncer_slot = n++;
 
     sigset_t block, orig, unblocked;
     sigemptyset(&block);

@@ -14,6 +14,7 @@
 #include "server/http.h"
 #include "server/problem.h"
 #include "storage/store.h"
+#include <time.h>
 
 #define REQUEST_ID_MAX 128
 #define BUILD_ARRAY_MAX 32
@@ -170,9 +171,25 @@ static void on_readyz(struct route_ctx *rc)
     int ok = store_ping(rc->w->store, &e) == 0;
     if (!ok)
         log_error("readyz: %s", e.msg);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}, s:n}", "status", ok ? "ok" : "unavailable", "sqlite",
-                          ok ? "ok" : "error", "harperdb", "off", "outbox", "depth", 0, "oldest_age_s", 0,
-                          "last_sync");
+    const struct runtime *rt = rc->w->rt;
+    const struct sync_status *st = rt->sync;
+    const char *harper = !rt->write_through ? "off" : st->harper == SYNC_OK ? "ok" : "degraded";
+    int64_t now = sync_now_ms(), oldest = st->oldest_ms, last = st->last_sync_ms;
+    json_t *last_sync = json_null();
+    if (last > 0) {
+        char buf[40];
+        time_t secs = (time_t)(last / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(last % 1000));
+        last_sync = json_string(buf);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:{s:I, s:f}, s:o}", "status",
+                          !ok ? "unavailable" : strcmp(harper, "degraded") == 0 ? "degraded" : "ok", "sqlite",
+                          ok ? "ok" : "error", "harperdb", harper, "outbox", "depth", (json_int_t)st->outbox_depth,
+                          "oldest_age_s", oldest > 0 && now > oldest ? (double)(now - oldest) / 1000.0 : 0.0,
+                          "last_sync", last_sync);
     http_send_json_value(rc->req, ok ? 200 : 503, "application/json", o);
     json_decref(o);
 }
@@ -240,6 +257,22 @@ static void read_build(json_t *body, struct build *b, struct violations *v)
     build_validate(b, v);
 }
 
+/* A created character whose 201 waits for HarperDB's acknowledgement. */
+struct pending_create {
+    struct sync_wait wait;
+    h2o_req_t *req;
+    const char *text;
+    size_t len;
+};
+
+static void on_create_synced(struct sync_wait *w, enum sync_outcome outcome)
+{
+    struct pending_create *p = H2O_STRUCT_FROM_MEMBER(struct pending_create, wait, w);
+    worker_conn_busy(p->req, -1);
+    http_add_header(p->req, "sync-status", outcome == SYNC_DONE ? "synced" : "pending");
+    http_send(p->req, 201, "application/json", p->text, p->len);
+}
+
 static void on_character_create(struct route_ctx *rc)
 {
     h2o_req_t *req = rc->req;
@@ -262,6 +295,7 @@ static void on_character_create(struct route_ctx *rc)
     ids_now_rfc3339(now);
     struct err e = {0};
     int rc_ins = ERR_CONFLICT;
+    long long seq = 0;
     for (int attempt = 0; attempt < 3 && rc_ins == ERR_CONFLICT; attempt++) {
         ids_uuid_v4(id);
         json_t *doc = json_pack("{s:s, s:i, s:s, s:s, s:s#, s:i, s:O}", "id", id, "version", 1, "created_at", now,
@@ -274,12 +308,22 @@ static void on_character_create(struct route_ctx *rc)
         store_etag(1, text, len, etag);
         char *name = h2o_strdup(&req->pool, b.name, b.name_len).base;
         struct store_record r = {id, 1, name, now, now, etag, text, len};
-        rc_ins = store_character_insert(rc->w->store, &r, &e);
+        rc_ins = store_character_insert(rc->w->store, &r, &seq, &e);
         if (rc_ins == 0) {
             char loc[64];
             snprintf(loc, sizeof(loc), "/v1/characters/%s", id);
             http_add_header_copy(req, "location", loc, strlen(loc));
             http_add_header_copy(req, "etag", etag, strlen(etag));
+            if (seq > 0) {
+                /* Answer when HarperDB has it, or after sync.write_timeout as "pending". */
+                struct pending_create *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
+                p->req = req;
+                p->text = text;
+                p->len = len;
+                worker_conn_busy(req, 1);
+                synclink_push(&rc->w->sync, &p->wait, seq, 1, id, on_create_synced, NULL);
+                return;
+            }
             http_add_header(req, "sync-status", "off");
             http_send(req, 201, "application/json", text, len);
             return;
@@ -314,17 +358,51 @@ static int etag_matches(h2o_iovec_t list, const char *etag)
     return 0;
 }
 
+/* A GET that missed SQLite and asked the syncer to read HarperDB. */
+struct pending_get {
+    struct sync_wait wait;
+    struct route_ctx rc;
+};
+
+static void answer_character(struct route_ctx *rc, int may_fetch);
+
+static void on_fetched(struct sync_wait *w, enum sync_outcome outcome)
+{
+    struct pending_get *p = H2O_STRUCT_FROM_MEMBER(struct pending_get, wait, w);
+    worker_conn_busy(p->rc.req, -1);
+    (void)outcome; /* whatever happened, SQLite now says what there is */
+    answer_character(&p->rc, 0);
+}
+
 static void on_character_get(struct route_ctx *rc)
+{
+    const struct route_param *id = &rc->match.params[0];
+    if (!ids_is_uuid(id->base, id->len)) {
+        problem_send(rc->req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
+        return;
+    }
+    answer_character(rc, rc->w->rt->write_through);
+}
+
+static void answer_character(struct route_ctx *rc, int may_fetch)
 {
     h2o_req_t *req = rc->req;
     const struct route_param *id = &rc->match.params[0];
-    if (!ids_is_uuid(id->base, id->len)) {
-        problem_send(req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
-        return;
-    }
     struct store_record r;
     struct err e = {0};
     int rc_get = store_character_get(rc->w->store, id->base, id->len, &r, &e);
+    if (rc_get == ERR_NOT_FOUND && may_fetch) {
+        /* Read-through: another instance may have written it; HarperDB knows. */
+        struct pending_get *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
+        p->rc = *rc;
+        p->rc.body = NULL;
+        char idz[IDS_UUID_LEN + 1];
+        memcpy(idz, id->base, IDS_UUID_LEN);
+        idz[IDS_UUID_LEN] = '\0';
+        worker_conn_busy(req, 1);
+        synclink_fetch(&rc->w->sync, &p->wait, idz, on_fetched, NULL);
+        return;
+    }
     if (rc_get == ERR_NOT_FOUND) {
         problem_send(req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
         return;

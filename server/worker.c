@@ -24,6 +24,7 @@ struct worker_conn {
     h2o_socket_t *sock;
     struct worker *w;
     struct auth_memo auth;   /* the credentials this connection last proved */
+    int busy;                /* requests parked waiting (e.g. for HarperDB) */
 };
 
 struct api_handler {
@@ -48,14 +49,27 @@ struct worker *worker_self(void)
     return self;
 }
 
-struct auth_memo *worker_auth_memo(h2o_req_t *req)
+static struct worker_conn *conn_of(h2o_req_t *req)
 {
     if (req->conn == NULL || req->conn->callbacks->get_socket == NULL)
         return NULL;
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     if (sock == NULL || sock->on_close.cb != on_conn_close)
         return NULL;
-    return &((struct worker_conn *)sock->on_close.data)->auth;
+    return sock->on_close.data;
+}
+
+void worker_conn_busy(h2o_req_t *req, int delta)
+{
+    struct worker_conn *c = conn_of(req);
+    if (c != NULL)
+        c->busy += delta;
+}
+
+struct auth_memo *worker_auth_memo(h2o_req_t *req)
+{
+    struct worker_conn *c = conn_of(req);
+    return c != NULL ? &c->auth : NULL;
 }
 
 static int on_req(h2o_handler_t *h, h2o_req_t *req)
@@ -126,7 +140,7 @@ static void close_idle(struct worker *w)
 {
     for (h2o_linklist_t *n = w->conns.next; n != &w->conns; n = n->next) {
         struct worker_conn *c = H2O_STRUCT_FROM_MEMBER(struct worker_conn, link, n);
-        if ((c->sock->input == NULL || c->sock->input->size == 0) && !h2o_socket_is_writing(c->sock))
+        if (c->busy == 0 && (c->sock->input == NULL || c->sock->input->size == 0) && !h2o_socket_is_writing(c->sock))
             shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
     }
 }
@@ -184,6 +198,7 @@ int worker_run(int index, const struct runtime *rt)
     w.index = index;
     w.settings = s;
     w.auth = rt->auth;
+    w.rt = rt;
     h2o_linklist_init_anchor(&w.conns);
     /* The kernel sends SIGTERM (a graceful stop) when the master dies; if it
      * already died before prctl() took effect, the parent is no longer it. */
@@ -204,13 +219,16 @@ int worker_run(int index, const struct runtime *rt)
     struct store_options so = {.busy_timeout_ms = s->busy_timeout_ms,
                                .synchronous_full = strcmp(s->synchronous, "full") == 0,
                                .generation = rt->generation,
-                               .cache_bytes = s->cache_bytes};
+                               .cache_bytes = s->cache_bytes,
+                               .outbox = rt->write_through,
+                               .instance = rt->instance};
     if (store_open(s->database, &so, &w.store, &e) != 0 || store_prepare(w.store, &e) != 0) {
         log_error("%s", e.msg);
         store_close(w.store);
         return 3;
     }
     setup_h2o(&w);
+    synclink_init(&w.sync, w.ctx.loop, master, (uint64_t)s->write_timeout_ms);
     for (size_t i = 0; i < rt->nfds; i++)
         add_listener(&w, rt->fds[i]);
     if (s->reuseport) {
@@ -246,6 +264,7 @@ int worker_run(int index, const struct runtime *rt)
             }
         }
     }
+    synclink_close(&w.sync);
     log_debug("stopped after %llu requests", (unsigned long long)w.requests);
     store_close(w.store);
     return 0;

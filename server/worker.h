@@ -15,6 +15,8 @@
 
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/sync.h"
+#include "server/synclink.h"
 #include "storage/store.h"
 
 /* What the master hands every child: all borrowed, set up before fork. */
@@ -24,12 +26,17 @@ struct runtime {
     const int *fds;              /* listening sockets shared by all workers */
     size_t nfds;
     uint64_t *generation;        /* shared write counter for the read caches */
+    struct sync_status *sync;    /* shared syncer status (NULL when mmap failed) */
+    const char *instance;        /* this instance's id (sync_state "instance_id") */
+    int write_through;           /* HarperDB configured: outbox + syncer */
 };
 
 struct worker {
     int index;                          /* 0..workers-1 */
     const struct settings *settings;    /* borrowed from the master (copy-on-write) */
     const struct auth *auth;            /* borrowed from the master */
+    const struct runtime *rt;           /* borrowed from the master */
+    struct synclink sync;               /* to the syncer (write-through only) */
     struct store *store;                /* this process's SQLite connection */
     h2o_globalconf_t globalconf;
     h2o_context_t ctx;
@@ -51,6 +58,9 @@ struct worker {
  * worker open its own). Returns the process exit status (0 after a clean stop).
  */
 int worker_run(int index, const struct runtime *rt);
+
+/* Mark the connection of `req` busy (+1) or done (-1): a graceful stop does not close it while busy. */
+void worker_conn_busy(h2o_req_t *req, int delta);
 
 /* The auth memo of the connection `req` arrived on, or NULL when it has none. */
 struct auth_memo *worker_auth_memo(h2o_req_t *req);

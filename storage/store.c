@@ -22,6 +22,12 @@ struct store {
     sqlite3_stmt *ping;
     sqlite3_stmt *char_insert;
     sqlite3_stmt *char_get;
+    sqlite3_stmt *outbox_insert;   /* prepared when options.outbox */
+    sqlite3_stmt *order_get;       /* syncer only: (version, updated_at, instance) of one row */
+    sqlite3_stmt *char_replace;
+    sqlite3_stmt *char_delete;
+    int outbox;
+    char *instance;
     uint64_t *generation;    /* shared write counter, bumped after each commit */
     int busy_timeout_ms;
     struct timespec busy_since; /* when the current wait for a lock began */
@@ -103,6 +109,8 @@ int store_open(const char *path, const struct store_options *opt, struct store *
     s->busy_timeout_ms = opt->busy_timeout_ms;
     sqlite3_busy_handler(s->db, on_busy, s);
     s->generation = opt->generation;
+    s->outbox = opt->outbox;
+    s->instance = opt->instance != NULL ? xstrdup(opt->instance) : NULL;
     s->cache = cache_new(opt->generation, opt->cache_bytes);
     char sql[160];
     snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
@@ -129,9 +137,14 @@ int store_prepare(struct store *s, struct err *e)
     if ((rc = prep(s, &s->ping, "SELECT 1", e)) != 0)
         return rc;
     if ((rc = prep(s, &s->char_insert,
-                   "INSERT INTO characters (id, version, name, created_at, updated_at, etag, document) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   "INSERT INTO characters (id, version, name, created_at, updated_at, etag, document, instance) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                    e)) != 0)
+        return rc;
+    if (s->outbox && (rc = prep(s, &s->outbox_insert,
+                                "INSERT INTO outbox (resource, id, version, op, payload, created_at, attempts) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+                                e)) != 0)
         return rc;
     if ((rc = prep(s, &s->char_get,
                    "SELECT id, version, etag, document FROM characters WHERE id = ?1",
@@ -146,6 +159,11 @@ void store_close(struct store *s)
         return;
     sqlite3_finalize(s->ping);
     sqlite3_finalize(s->char_insert);
+    sqlite3_finalize(s->outbox_insert);
+    sqlite3_finalize(s->order_get);
+    sqlite3_finalize(s->char_replace);
+    sqlite3_finalize(s->char_delete);
+    free(s->instance);
     sqlite3_finalize(s->char_get);
     sqlite3_close_v2(s->db);
     cache_free(s->cache);
@@ -164,8 +182,28 @@ int store_ping(struct store *s, struct err *e)
     return rc == SQLITE_ROW ? 0 : fail(s, e, "ping");
 }
 
-int store_character_insert(struct store *s, const struct store_record *r, struct err *e)
+/* Run a one-shot statement (BEGIN, COMMIT, ROLLBACK). */
+static int exec1(struct store *s, const char *sql, struct err *e)
 {
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, e, sql);
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    (void)s;
+    return rc;
+}
+
+int store_character_insert(struct store *s, const struct store_record *r, long long *seq, struct err *e)
+{
+    if (seq != NULL)
+        *seq = 0;
+    int rc = 0;
+    if (s->outbox && (rc = exec1(s, "BEGIN IMMEDIATE", e)) != 0)
+        return rc;
     sqlite3_stmt *st = s->char_insert;
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, r->version);
@@ -174,17 +212,122 @@ int store_character_insert(struct store *s, const struct store_record *r, struct
     sqlite3_bind_text(st, 5, r->updated_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_text(st, 8, s->instance, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
     int ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc == SQLITE_DONE) {
-        cache_generation_bump(s->generation);
-        return 0;
+    if (step != SQLITE_DONE) {
+        rc = ext == SQLITE_CONSTRAINT_PRIMARYKEY ? err_set(e, ERR_CONFLICT, "character %s already exists", r->id)
+                                                 : fail(s, e, "insert character");
+    } else if (s->outbox) {
+        sqlite3_stmt *ob = s->outbox_insert;
+        sqlite3_bind_text(ob, 1, "characters", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ob, 2, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ob, 3, r->version);
+        sqlite3_bind_text(ob, 4, "upsert", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ob, 5, r->document, (int)r->document_len, SQLITE_STATIC);
+        sqlite3_bind_text(ob, 6, r->updated_at, -1, SQLITE_STATIC);
+        if (step_done(s, ob) != SQLITE_DONE)
+            rc = fail(s, e, "queue the write for HarperDB");
+        else if (seq != NULL)
+            *seq = sqlite3_last_insert_rowid(s->db);
     }
-    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
-        return err_set(e, ERR_CONFLICT, "character %s already exists", r->id);
-    return fail(s, e, "insert character");
+    if (s->outbox) {
+        if (rc == 0)
+            rc = exec1(s, "COMMIT", e);
+        if (rc != 0)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc == 0)
+        cache_generation_bump(s->generation);
+    return rc;
+}
+
+/* Prepare a statement on first use (the syncer's own statements). */
+static int lazy(struct store *s, sqlite3_stmt **st, const char *sql, struct err *e)
+{
+    return *st != NULL ? 0 : prep(s, st, sql, e);
+}
+
+/* -1, 0, 1 as (v1, u1, i1) sorts before, equal to, after (v2, u2, i2). */
+static int order_cmp(long long v1, const char *u1, const char *i1, long long v2, const char *u2, const char *i2)
+{
+    if (v1 != v2)
+        return v1 < v2 ? -1 : 1;
+    int c = strcmp(u1 ? u1 : "", u2 ? u2 : "");
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    c = strcmp(i1 ? i1 : "", i2 ? i2 : "");
+    return c < 0 ? -1 : c > 0;
+}
+
+int store_character_put_remote(struct store *s, const struct store_record *r, const char *instance, int *applied,
+                               struct err *e)
+{
+    if (applied != NULL)
+        *applied = 0;
+    int rc;
+    if ((rc = lazy(s, &s->order_get, "SELECT version, updated_at, instance FROM characters WHERE id = ?1", e)) != 0 ||
+        (rc = lazy(s, &s->char_replace,
+                   "INSERT OR REPLACE INTO characters (id, version, name, created_at, updated_at, etag, document, "
+                   "instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   e)) != 0)
+        return rc;
+    if ((rc = exec1(s, "BEGIN IMMEDIATE", e)) != 0)
+        return rc;
+    sqlite3_bind_text(s->order_get, 1, r->id, -1, SQLITE_STATIC);
+    int newer = 1;
+    if (sqlite3_step(s->order_get) == SQLITE_ROW)
+        newer = order_cmp(r->version, r->updated_at, instance, sqlite3_column_int64(s->order_get, 0),
+                          (const char *)sqlite3_column_text(s->order_get, 1),
+                          (const char *)sqlite3_column_text(s->order_get, 2)) > 0;
+    sqlite3_reset(s->order_get);
+    sqlite3_clear_bindings(s->order_get);
+    if (newer) {
+        sqlite3_stmt *st = s->char_replace;
+        sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, r->version);
+        sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->created_at, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->updated_at, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, instance, -1, SQLITE_STATIC);
+        if (step_done(s, st) != SQLITE_DONE)
+            rc = fail(s, e, "store a pulled character");
+    }
+    if (rc == 0)
+        rc = exec1(s, "COMMIT", e);
+    if (rc != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    if (newer) {
+        cache_generation_bump(s->generation);
+        if (applied != NULL)
+            *applied = 1;
+    }
+    return 0;
+}
+
+int store_character_delete_remote(struct store *s, const char *id, struct err *e)
+{
+    int rc = lazy(s, &s->char_delete, "DELETE FROM characters WHERE id = ?1", e);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s->char_delete, 1, id, -1, SQLITE_STATIC);
+    if (step_done(s, s->char_delete) != SQLITE_DONE)
+        return fail(s, e, "delete a character");
+    if (sqlite3_changes(s->db) == 0)
+        return err_set(e, ERR_NOT_FOUND, "character %s is not here", id);
+    cache_generation_bump(s->generation);
+    return 0;
+}
+
+void store_changed(struct store *s)
+{
+    cache_generation_bump(s->generation);
 }
 
 int store_character_get(struct store *s, const char *id, size_t id_len, struct store_record *out, struct err *e)

@@ -21,6 +21,8 @@ struct store_options {
     int readonly;            /* open without write access */
     uint64_t *generation;    /* shared write counter (storage/cache.h); NULL: no read cache */
     size_t cache_bytes;      /* read cache bound; 0: no read cache */
+    int outbox;              /* write-through: each write also queues an outbox row */
+    const char *instance;    /* this instance's id, recorded with each write (may be NULL) */
 };
 
 /* One stored character; strings are NUL-terminated. */
@@ -54,9 +56,27 @@ sqlite3 *store_db(struct store *s);
 /* 0 when the connection answers a trivial query, ERR_IO otherwise. */
 int store_ping(struct store *s, struct err *e);
 
-/* Insert a new character row; on success every process's read cache learns of
- * the change before this returns. ERR_CONFLICT when the id exists, ERR_IO otherwise. */
-int store_character_insert(struct store *s, const struct store_record *r, struct err *e);
+/*
+ * Insert a new character row, and with options.outbox an outbox row for it in
+ * the same transaction (*seq, may be NULL, gets its sequence number; 0 when
+ * none). On success every process's read cache learns of the change before
+ * this returns. ERR_CONFLICT when the id exists, ERR_IO otherwise.
+ */
+int store_character_insert(struct store *s, const struct store_record *r, long long *seq, struct err *e);
+
+/*
+ * Store a character that another instance wrote (pulled from HarperDB) when
+ * it is newer than ours by the total order (version, updated_at, instance);
+ * no outbox row. *applied (may be NULL) is 1 when it replaced or added the row.
+ */
+int store_character_put_remote(struct store *s, const struct store_record *r, const char *instance, int *applied,
+                               struct err *e);
+
+/* Remove a character deleted elsewhere. ERR_NOT_FOUND when it was not here. */
+int store_character_delete_remote(struct store *s, const char *id, struct err *e);
+
+/* Tell every process's read cache that the database changed (after a raw write). */
+void store_changed(struct store *s);
 
 /*
  * Find character `id`: sets out->id, version, etag and document (the others are

@@ -72,8 +72,8 @@ static void test_insert_get_roundtrip(void **state)
     store_etag(1, doc, strlen(doc), etag);
     struct store_record r = {"11111111-1111-4111-8111-111111111111", 1, "Thorin", "t0", "t0", etag, doc, strlen(doc)};
     struct err e = {0};
-    assert_int_equal(store_character_insert(s, &r, &e), 0);
-    assert_int_equal(store_character_insert(s, &r, &e), ERR_CONFLICT);
+    assert_int_equal(store_character_insert(s, &r, NULL, &e), 0);
+    assert_int_equal(store_character_insert(s, &r, NULL, &e), ERR_CONFLICT);
     struct store_record got;
     assert_int_equal(store_character_get(s, r.id, strlen(r.id), &got, &e), 0);
     assert_string_equal(got.document, doc);
@@ -134,7 +134,7 @@ static void insert_doc(struct store *s, const char *id, const char *doc)
     store_etag(1, doc, strlen(doc), etag);
     struct store_record r = {id, 1, "n", "t0", "t0", etag, doc, strlen(doc)};
     struct err e = {0};
-    assert_int_equal(store_character_insert(s, &r, &e), 0);
+    assert_int_equal(store_character_insert(s, &r, NULL, &e), 0);
 }
 
 /* Two "workers" share a generation: a write by one invalidates the other's cache. */

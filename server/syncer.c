@@ -1,0 +1,468 @@
+/*
+ * server/syncer.c - see syncer.h. One thread, poll() over the listening
+ * socket and the workers' connections; HarperDB calls block (bounded by the
+ * client's timeouts), which only delays acknowledgements, never a worker.
+ */
+#include "server/syncer.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "server/sync.h"
+#include "storage/harper.h"
+#include "storage/migrate.h"
+#include "storage/migrate_harper.h"
+#include "storage/outbox.h"
+
+#define MAX_CONNS 300
+#define MAX_WAITERS 8192
+#define PUSH_BATCH 200
+#define CHAR_SCHEMA "dungeonmaster"
+#define CHAR_TABLE "characters"
+
+struct waiter {
+    int64_t seq;
+    int fd;
+};
+
+struct syncer {
+    const struct runtime *rt;
+    struct store *store;
+    struct harper *h;
+    char instance[64];
+    int listen_fd;
+    int conns[MAX_CONNS];
+    size_t nconns;
+    struct waiter waiters[MAX_WAITERS];
+    size_t nwaiters;
+    int64_t push_due, pull_due, backoff_ms;
+    double watermark;           /* newest __updatedtime__ pulled */
+    int schema_ready;           /* HarperDB has had the migrations applied by this process */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void set_state(struct syncer *y, int ok)
+{
+    y->rt->sync->harper = ok ? SYNC_OK : SYNC_DEGRADED;
+    if (ok)
+        y->rt->sync->last_sync_ms = sync_now_ms();
+}
+
+static void publish_outbox(struct syncer *y)
+{
+    long long depth = 0;
+    char oldest[40];
+    struct err e;
+    if (outbox_stats(y->store, &depth, oldest, &e) == 0) {
+        y->rt->sync->outbox_depth = depth;
+        y->rt->sync->oldest_ms = depth > 0 ? sync_parse_time_ms(oldest) : 0;
+    }
+}
+
+static void send_msg(int fd, const struct sync_msg *m)
+{
+    ssize_t w = send(fd, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)w; /* a worker that cannot take it times out and answers "pending" */
+}
+
+/* Tell whoever waits for `seq` that HarperDB has it. */
+static void ack(struct syncer *y, int64_t seq, int64_t version, const char *id)
+{
+    for (size_t i = 0; i < y->nwaiters;) {
+        if (y->waiters[i].seq != seq) {
+            i++;
+            continue;
+        }
+        struct sync_msg m = {.type = SYNC_ACK, .ok = 1, .seq = seq, .version = version};
+        snprintf(m.id, sizeof(m.id), "%s", id);
+        send_msg(y->waiters[i].fd, &m);
+        y->waiters[i] = y->waiters[--y->nwaiters];
+    }
+}
+
+/* The HarperDB record for an outbox payload: the document plus the writer's instance. */
+static json_t *record_of(struct syncer *y, const struct outbox_row *r)
+{
+    json_error_t je;
+    json_t *doc = r->payload != NULL ? json_loads(r->payload, 0, &je) : NULL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    json_object_set_new(doc, "instance", json_string(y->instance));
+    return doc;
+}
+
+/*
+ * Make sure HarperDB has the tables: apply the migrations there (idempotent,
+ * under the migration lock). Done at start and again whenever HarperDB says a
+ * table is missing (a new or reset HarperDB), so queued writes still land.
+ */
+static int ensure_schema(struct syncer *y)
+{
+    if (y->schema_ready)
+        return 0;
+    const struct settings *s = y->rt->settings;
+    struct migration_set set = {0};
+    struct err e = {0};
+    char owner[96], host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(owner, sizeof(owner), "%.60s:%d:syncer", host, (int)getpid());
+    size_t applied = 0;
+    int rc = migrate_load_dir(s->migrations_dir, &set, &e);
+    if (rc == 0)
+        rc = migrate_harper_apply(y->h, s->migrations_harper_schema, &set, owner, &applied, &e);
+    migrate_set_release(&set);
+    if (rc != 0) {
+        if (y->rt->sync->harper != SYNC_DEGRADED)
+            log_warn("syncer: cannot prepare HarperDB's tables yet: %s", e.msg);
+        set_state(y, 0);
+        return rc;
+    }
+    if (applied > 0)
+        log_info("syncer: applied %zu migration(s) to HarperDB", applied);
+    y->schema_ready = 1;
+    return 0;
+}
+
+/* Push what the outbox holds, oldest first; 0 when it is empty or all went through. */
+static int push(struct syncer *y)
+{
+    struct outbox_row rows[PUSH_BATCH];
+    size_t n = 0;
+    struct err e = {0};
+    if (ensure_schema(y) != 0)
+        return -1;
+    if (outbox_peek(y->store, rows, PUSH_BATCH, &n, &e) != 0) {
+        log_error("syncer: %s", e.msg);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    /* One upsert for the batch; an id written twice keeps its newest version only. */
+    json_t *records = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int superseded = 0;
+        for (size_t k = i + 1; k < n && !superseded; k++)
+            superseded = strcmp(rows[k].id, rows[i].id) == 0;
+        if (superseded || strcmp(rows[i].op, "upsert") != 0)
+            continue;
+        json_t *rec = record_of(y, &rows[i]);
+        if (rec != NULL)
+            json_array_append_new(records, rec);
+        else
+            log_error("syncer: outbox row %lld for %s has no JSON document; dropping it", rows[i].seq, rows[i].id);
+    }
+    int rc = json_array_size(records) > 0 ? harper_upsert(y->h, CHAR_SCHEMA, CHAR_TABLE, records, &e) : 0;
+    if (rc == ERR_NOT_FOUND)
+        y->schema_ready = 0; /* the table went away: prepare it again on the next try */
+    json_decref(records);
+    if (rc != 0) {
+        if (y->rt->sync->harper != SYNC_DEGRADED)
+            log_warn("syncer: HarperDB push failed, writes queue until it answers: %s", e.msg);
+        set_state(y, 0);
+        struct err e2;
+        outbox_failed(y->store, rows[0].seq, e.msg, &e2);
+        outbox_rows_release(rows, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (outbox_done(y->store, rows[i].seq, &e) != 0)
+            log_error("syncer: %s", e.msg);
+        ack(y, rows[i].seq, rows[i].version, rows[i].id);
+    }
+    if (y->rt->sync->harper == SYNC_DEGRADED)
+        log_info("syncer: HarperDB answers again; pushed %zu queued write(s)", n);
+    set_state(y, 1);
+    size_t pushed = n;
+    outbox_rows_release(rows, n);
+    return pushed == PUSH_BATCH ? 1 : 0; /* 1: more may be waiting */
+}
+
+/* A HarperDB record into a stored character (document without HarperDB's own fields). */
+static int store_remote(struct syncer *y, json_t *rec, int *applied)
+{
+    json_t *doc = json_deep_copy(rec);
+    const char *instance_v = json_string_value(json_object_get(rec, "instance"));
+    char instance[64];
+    snprintf(instance, sizeof(instance), "%s", instance_v != NULL ? instance_v : "");
+    json_object_del(doc, "__createdtime__");
+    json_object_del(doc, "__updatedtime__");
+    json_object_del(doc, "instance");
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    json_t *v = json_object_get(doc, "version");
+    if (id == NULL || !json_is_integer(v)) {
+        json_decref(doc);
+        return 0; /* not one of ours: ignore */
+    }
+    char *text = json_dumps(doc, JSON_COMPACT);
+    char etag[36];
+    store_etag(json_integer_value(v), text, strlen(text), etag);
+    struct store_record r = {
+        .id = id,
+        .version = json_integer_value(v),
+        .name = json_string_value(json_object_get(doc, "name")),
+        .created_at = json_string_value(json_object_get(doc, "created_at")),
+        .updated_at = json_string_value(json_object_get(doc, "updated_at")),
+        .etag = etag,
+        .document = text,
+        .document_len = strlen(text),
+    };
+    struct err e = {0};
+    int rc = store_character_put_remote(y->store, &r, instance, applied, &e);
+    if (rc != 0)
+        log_error("syncer: %s", e.msg);
+    free(text);
+    json_decref(doc);
+    return rc;
+}
+
+static void save_watermark(struct syncer *y)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.17g", y->watermark);
+    struct err e;
+    outbox_state_set(y->store, "pull_watermark", buf, &e);
+}
+
+/* Changes made elsewhere since the watermark: upserts, then deletes from the audit log. */
+static int pull(struct syncer *y)
+{
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}, s:i, s:[{s:s, s:s, s:f}]}", "operation",
+                           "search_by_conditions", "schema", CHAR_SCHEMA, "table", CHAR_TABLE, "operator", "and",
+                           "get_attributes", "*", "sort", "attribute", "__updatedtime__", "limit", 1000, "conditions",
+                           "search_attribute", "__updatedtime__", "search_type", "greater_than", "search_value",
+                           y->watermark);
+    json_t *found = NULL;
+    struct err e = {0};
+    double start = y->watermark;
+    int rc = harper_op(y->h, op, &found, &e);
+    json_decref(op);
+    if (rc == ERR_NOT_FOUND) { /* no table yet: nothing to pull, and the next push prepares it */
+        y->schema_ready = 0;
+        return 0;
+    }
+    if (rc != 0) {
+        if (y->rt->sync->harper != SYNC_DEGRADED)
+            log_warn("syncer: HarperDB pull failed: %s", e.msg);
+        set_state(y, 0);
+        return -1;
+    }
+    size_t i, changed = 0;
+    json_t *rec;
+    json_array_foreach(found, i, rec) {
+        int applied = 0;
+        store_remote(y, rec, &applied);
+        changed += (size_t)applied;
+        double t = json_number_value(json_object_get(rec, "__updatedtime__"));
+        if (t > y->watermark)
+            y->watermark = t;
+    }
+    json_decref(found);
+    /* Deletes since the last pull (the audit log keeps them for days). */
+    op = json_pack("{s:s, s:s, s:s, s:s, s:[f]}", "operation", "read_audit_log", "schema", CHAR_SCHEMA, "table",
+                   CHAR_TABLE, "search_type", "timestamp", "search_values", start);
+    json_t *log = NULL;
+    if (harper_op(y->h, op, &log, &e) == 0) {
+        json_t *entry;
+        json_array_foreach(log, i, entry) {
+            const char *what = json_string_value(json_object_get(entry, "operation"));
+            double t = json_number_value(json_object_get(entry, "timestamp"));
+            if (what == NULL || strcmp(what, "delete") != 0 || t <= start)
+                continue;
+            size_t k;
+            json_t *hv;
+            json_array_foreach(json_object_get(entry, "hash_values"), k, hv) {
+                struct err e2;
+                if (json_is_string(hv) && store_character_delete_remote(y->store, json_string_value(hv), &e2) == 0)
+                    changed++;
+            }
+            if (t > y->watermark)
+                y->watermark = t;
+        }
+    }
+    json_decref(op);
+    json_decref(log);
+    if (y->watermark != start)
+        save_watermark(y);
+    if (changed > 0)
+        log_debug("syncer: pulled %zu change(s)", changed);
+    set_state(y, 1);
+    return 0;
+}
+
+/* Read-through: bring `id` from HarperDB into SQLite. 1 found, 0 absent, -1 failure. */
+static int fetch(struct syncer *y, const char *id)
+{
+    json_t *ids = json_pack("[s]", id), *found = NULL;
+    struct err e = {0};
+    int rc = harper_search_by_hash(y->h, CHAR_SCHEMA, CHAR_TABLE, ids, &found, &e);
+    json_decref(ids);
+    if (rc == ERR_NOT_FOUND)
+        return 0;
+    if (rc != 0) {
+        set_state(y, 0);
+        return -1;
+    }
+    int result = 0;
+    if (json_array_size(found) > 0) {
+        int applied = 0;
+        result = store_remote(y, json_array_get(found, 0), &applied) == 0 ? 1 : -1;
+    }
+    json_decref(found);
+    return result;
+}
+
+static void drop_conn(struct syncer *y, size_t i)
+{
+    int fd = y->conns[i];
+    for (size_t k = 0; k < y->nwaiters;) {
+        if (y->waiters[k].fd == fd)
+            y->waiters[k] = y->waiters[--y->nwaiters];
+        else
+            k++;
+    }
+    close(fd);
+    y->conns[i] = y->conns[--y->nconns];
+}
+
+static void on_message(struct syncer *y, int fd, const struct sync_msg *m)
+{
+    if (m->type == SYNC_PUSH) {
+        if (y->nwaiters < MAX_WAITERS)
+            y->waiters[y->nwaiters++] = (struct waiter){m->seq, fd};
+        y->push_due = 0;
+    } else if (m->type == SYNC_FETCH) {
+        char id[sizeof(m->id) + 1];
+        memcpy(id, m->id, sizeof(m->id));
+        id[sizeof(m->id)] = '\0';
+        struct sync_msg r = {.type = SYNC_FETCHED};
+        snprintf(r.id, sizeof(r.id), "%.39s", id);
+        r.ok = fetch(y, id) == 1;
+        send_msg(fd, &r);
+    }
+}
+
+static int open_listener(struct syncer *y)
+{
+    struct sockaddr_un sa;
+    size_t len = sync_address(getppid(), &sa);
+    y->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (y->listen_fd < 0 || bind(y->listen_fd, (struct sockaddr *)&sa, (socklen_t)len) != 0 ||
+        listen(y->listen_fd, 256) != 0) {
+        log_error("syncer: cannot listen for workers: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int syncer_run(const struct runtime *rt)
+{
+    static struct syncer y;
+    memset(&y, 0, sizeof(y));
+    y.rt = rt;
+    const struct settings *s = rt->settings;
+    pid_t master = getppid();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (getppid() != master)
+        return 0;
+    int lvl = log_level_parse(s->log_level);
+    log_setup(lvl < 0 ? LOG_INFO : (enum log_level)lvl, "syncer");
+
+    struct err e = {0};
+    struct store_options so = {.busy_timeout_ms = s->busy_timeout_ms,
+                               .synchronous_full = strcmp(s->synchronous, "full") == 0,
+                               .generation = rt->generation};
+    struct harper_options ho = {.uri = s->db_uri, .user = s->db_user, .password = s->db_password,
+                                .connect_timeout_ms = 1000, .timeout_ms = 5000};
+    if (store_open(s->database, &so, &y.store, &e) != 0 || store_prepare(y.store, &e) != 0 ||
+        harper_open(&ho, &y.h, &e) != 0) {
+        log_error("syncer: %s", e.msg);
+        return 3;
+    }
+    snprintf(y.instance, sizeof(y.instance), "%s", rt->instance);
+    char wm[64];
+    if (outbox_state_get(y.store, "pull_watermark", wm, sizeof(wm), &e) == 0)
+        y.watermark = strtod(wm, NULL);
+    if (open_listener(&y) != 0)
+        return 3;
+    y.backoff_ms = 100;
+    publish_outbox(&y);
+
+    while (!stop) {
+        int64_t now = sync_now_ms();
+        if (y.push_due <= now) {
+            int r = push(&y);
+            if (r < 0) {
+                y.push_due = now + y.backoff_ms;
+                y.backoff_ms = y.backoff_ms * 2 > 5000 ? 5000 : y.backoff_ms * 2;
+            } else {
+                y.backoff_ms = 100;
+                y.push_due = r == 1 ? now : now + 1000; /* a periodic sweep catches rows left by a crash */
+            }
+            publish_outbox(&y);
+        }
+        if (y.pull_due <= now) {
+            pull(&y);
+            y.pull_due = sync_now_ms() + s->pull_interval_ms;
+        }
+        struct pollfd pfd[MAX_CONNS + 1];
+        pfd[0] = (struct pollfd){.fd = y.listen_fd, .events = POLLIN};
+        for (size_t i = 0; i < y.nconns; i++)
+            pfd[i + 1] = (struct pollfd){.fd = y.conns[i], .events = POLLIN};
+        int64_t next = y.push_due < y.pull_due ? y.push_due : y.pull_due;
+        int64_t wait = next - sync_now_ms();
+        if (poll(pfd, y.nconns + 1, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait) < 0 && errno != EINTR)
+            break;
+        if (pfd[0].revents & POLLIN) {
+            int fd;
+            while (y.nconns < MAX_CONNS && (fd = accept4(y.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+                y.conns[y.nconns++] = fd;
+        }
+        for (size_t i = y.nconns; i-- > 0;) {
+            if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) || pfd[i + 1].fd != y.conns[i])
+                continue;
+            struct sync_msg m;
+            ssize_t n;
+            while ((n = recv(y.conns[i], &m, sizeof(m), MSG_DONTWAIT)) == (ssize_t)sizeof(m))
+                on_message(&y, y.conns[i], &m);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                drop_conn(&y, i);
+        }
+    }
+    for (size_t i = 0; i < y.nconns; i++)
+        close(y.conns[i]);
+    close(y.listen_fd);
+    harper_close(y.h);
+    store_close(y.store);
+    return 0;
+}
