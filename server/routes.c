@@ -173,8 +173,10 @@ static void on_readyz(struct route_ctx *rc)
         log_error("readyz: %s", e.msg);
     const struct runtime *rt = rc->w->rt;
     const struct sync_status *st = rt->sync;
-    const char *harper = !rt->write_through ? "off" : st->harper == SYNC_OK ? "ok" : "degraded";
-    int64_t now = sync_now_ms(), oldest = st->oldest_ms, last = st->last_sync_ms;
+    int64_t now = sync_now_ms(), oldest = st->oldest_ms, last = st->last_sync_ms, busy = st->busy_since_ms;
+    /* A HarperDB call hanging longer than a write may wait is an outage already. */
+    int stuck = busy > 0 && now - busy > rt->settings->write_timeout_ms;
+    const char *harper = !rt->write_through ? "off" : st->harper == SYNC_OK && !stuck ? "ok" : "degraded";
     json_t *last_sync = json_null();
     if (last > 0) {
         char buf[40];

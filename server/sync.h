@@ -36,6 +36,7 @@ struct sync_status {
     volatile int64_t outbox_depth;
     volatile int64_t oldest_ms;       /* epoch ms of the oldest queued write; 0 when none */
     volatile int64_t last_sync_ms;    /* epoch ms of the last successful push or pull; 0 never */
+    volatile int64_t busy_since_ms;   /* a HarperDB call in progress since then; 0 when none */
 };
 
 /* The shared status block (MAP_SHARED|MAP_ANONYMOUS), zeroed; NULL when mmap fails. */

@@ -29,6 +29,8 @@
 #define PUSH_BATCH 200
 #define CHAR_SCHEMA "dungeonmaster"
 #define CHAR_TABLE "characters"
+#define PULL_PAGE 50
+#define PULL_PAGE_MAX 51200
 
 struct waiter {
     int64_t seq;
@@ -47,6 +49,8 @@ struct syncer {
     size_t nwaiters;
     int64_t push_due, pull_due, backoff_ms;
     double watermark;           /* newest __updatedtime__ pulled */
+    double delete_mark;         /* newest audit-log timestamp read for deletes */
+    size_t page;                /* records per pull page (adapts; see pull_upserts) */
     int schema_ready;           /* HarperDB has had the migrations applied by this process */
 };
 
@@ -138,11 +142,48 @@ static int ensure_schema(struct syncer *y)
     }
     if (applied > 0)
         log_info("syncer: applied %zu migration(s) to HarperDB", applied);
+    /* The migration records may say "applied" over a schema someone dropped since: make sure of the table. */
+    if ((rc = harper_create_table(y->h, CHAR_SCHEMA, CHAR_TABLE, "id", &e)) != 0) {
+        log_warn("syncer: cannot create %s.%s in HarperDB: %s", CHAR_SCHEMA, CHAR_TABLE, e.msg);
+        set_state(y, 0);
+        return rc;
+    }
     y->schema_ready = 1;
     return 0;
 }
 
-/* Push what the outbox holds, oldest first; 0 when it is empty or all went through. */
+/*
+ * Send rows[from..to) to HarperDB as one operation: an upsert of the newest
+ * version of each id (an id written twice keeps its last version), or, for a
+ * delete row, a delete. 0 or the client's error.
+ */
+static int send_rows(struct syncer *y, struct outbox_row *rows, size_t from, size_t to, struct err *e)
+{
+    if (strcmp(rows[from].op, "delete") == 0) {
+        json_t *ids = json_pack("[s]", rows[from].id);
+        int rc = harper_delete(y->h, CHAR_SCHEMA, CHAR_TABLE, ids, e);
+        json_decref(ids);
+        return rc == ERR_NOT_FOUND ? 0 : rc;
+    }
+    json_t *records = json_array();
+    for (size_t i = from; i < to; i++) {
+        int superseded = 0;
+        for (size_t k = i + 1; k < to && !superseded; k++)
+            superseded = strcmp(rows[k].id, rows[i].id) == 0;
+        if (superseded)
+            continue;
+        json_t *rec = record_of(y, &rows[i]);
+        if (rec != NULL)
+            json_array_append_new(records, rec);
+        else
+            log_error("syncer: outbox row %lld for %s has no JSON document; dropping it", rows[i].seq, rows[i].id);
+    }
+    int rc = json_array_size(records) > 0 ? harper_upsert(y->h, CHAR_SCHEMA, CHAR_TABLE, records, e) : 0;
+    json_decref(records);
+    return rc;
+}
+
+/* Push what the outbox holds, oldest first; 0 when it is empty or all went through, 1 when more may wait. */
 static int push(struct syncer *y)
 {
     struct outbox_row rows[PUSH_BATCH];
@@ -156,44 +197,43 @@ static int push(struct syncer *y)
     }
     if (n == 0)
         return 0;
-    /* One upsert for the batch; an id written twice keeps its newest version only. */
-    json_t *records = json_array();
-    for (size_t i = 0; i < n; i++) {
-        int superseded = 0;
-        for (size_t k = i + 1; k < n && !superseded; k++)
-            superseded = strcmp(rows[k].id, rows[i].id) == 0;
-        if (superseded || strcmp(rows[i].op, "upsert") != 0)
-            continue;
-        json_t *rec = record_of(y, &rows[i]);
-        if (rec != NULL)
-            json_array_append_new(records, rec);
-        else
-            log_error("syncer: outbox row %lld for %s has no JSON document; dropping it", rows[i].seq, rows[i].id);
+    /* Runs of upserts go in one request; a delete goes alone, in its place in the order. */
+    size_t done = 0;
+    int rc = 0;
+    y->rt->sync->busy_since_ms = sync_now_ms();
+    while (done < n && rc == 0) {
+        size_t end = done + 1;
+        if (strcmp(rows[done].op, "delete") != 0)
+            while (end < n && strcmp(rows[end].op, "delete") != 0)
+                end++;
+        rc = send_rows(y, rows, done, end, &e);
+        if (rc == 0) {
+            for (size_t i = done; i < end; i++) {
+                struct err e2;
+                if (outbox_done(y->store, rows[i].seq, &e2) != 0)
+                    log_error("syncer: %s", e2.msg);
+                ack(y, rows[i].seq, rows[i].version, rows[i].id);
+            }
+            done = end;
+        }
     }
-    int rc = json_array_size(records) > 0 ? harper_upsert(y->h, CHAR_SCHEMA, CHAR_TABLE, records, &e) : 0;
+    y->rt->sync->busy_since_ms = 0;
     if (rc == ERR_NOT_FOUND)
         y->schema_ready = 0; /* the table went away: prepare it again on the next try */
-    json_decref(records);
     if (rc != 0) {
         if (y->rt->sync->harper != SYNC_DEGRADED)
             log_warn("syncer: HarperDB push failed, writes queue until it answers: %s", e.msg);
         set_state(y, 0);
         struct err e2;
-        outbox_failed(y->store, rows[0].seq, e.msg, &e2);
+        outbox_failed(y->store, rows[done].seq, e.msg, &e2);
         outbox_rows_release(rows, n);
         return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (outbox_done(y->store, rows[i].seq, &e) != 0)
-            log_error("syncer: %s", e.msg);
-        ack(y, rows[i].seq, rows[i].version, rows[i].id);
     }
     if (y->rt->sync->harper == SYNC_DEGRADED)
         log_info("syncer: HarperDB answers again; pushed %zu queued write(s)", n);
     set_state(y, 1);
-    size_t pushed = n;
     outbox_rows_release(rows, n);
-    return pushed == PUSH_BATCH ? 1 : 0; /* 1: more may be waiting */
+    return n == PUSH_BATCH ? 1 : 0;
 }
 
 /* A HarperDB record into a stored character (document without HarperDB's own fields). */
@@ -234,27 +274,139 @@ static int store_remote(struct syncer *y, json_t *rec, int *applied)
     return rc;
 }
 
-static void save_watermark(struct syncer *y)
+static void save_double(struct syncer *y, const char *key, double v)
 {
     char buf[64];
-    snprintf(buf, sizeof(buf), "%.17g", y->watermark);
+    snprintf(buf, sizeof(buf), "%.17g", v);
     struct err e;
-    outbox_state_set(y->store, "pull_watermark", buf, &e);
+    outbox_state_set(y->store, key, buf, &e);
 }
 
-/* Changes made elsewhere since the watermark: upserts, then deletes from the audit log. */
+/* One page of records changed after the watermark, oldest first, at most `limit`. */
+static int pull_page(struct syncer *y, size_t limit, json_t **found, struct err *e)
+{
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}, s:I, s:[{s:s, s:s, s:f}]}", "operation",
+                           "search_by_conditions", "schema", CHAR_SCHEMA, "table", CHAR_TABLE, "operator", "and",
+                           "get_attributes", "*", "sort", "attribute", "__updatedtime__", "limit", (json_int_t)limit,
+                           "conditions", "search_attribute", "__updatedtime__", "search_type", "greater_than",
+                           "search_value", y->watermark);
+    int rc = harper_op(y->h, op, found, e);
+    json_decref(op);
+    return rc;
+}
+
+static double updated_time(json_t *rec)
+{
+    return json_number_value(json_object_get(rec, "__updatedtime__"));
+}
+
+/*
+ * Upserts made elsewhere since the watermark, page by page. HarperDB gives all
+ * records of one upsert the same __updatedtime__, so a full page may end inside
+ * such a group: its last timestamp is left for the next page (re-reading is
+ * harmless: older-or-equal versions are ignored), and a page that is one group
+ * only is fetched again larger. Pages are small because records can be large
+ * (up to the body limit each) and the client refuses replies over 64 MiB; a
+ * reply that is still too large halves the page. *changed counts new rows.
+ */
+static int pull_upserts(struct syncer *y, size_t *changed, struct err *e)
+{
+    for (int pages = 0; pages < 1000; pages++) {
+        json_t *found = NULL;
+        int rc = pull_page(y, y->page, &found, e);
+        if (rc == ERR_IO && y->page > 1) { /* reply too large: smaller pages */
+            y->page /= 2;
+            pages--;
+            continue;
+        }
+        if (rc != 0)
+            return rc;
+        size_t n = json_array_size(found), i;
+        json_t *rec;
+        double last = n > 0 ? updated_time(json_array_get(found, n - 1)) : 0;
+        int full = n >= y->page;
+        int single_group = full && updated_time(json_array_get(found, 0)) == last;
+        if (single_group) {
+            json_decref(found);
+            if (y->page >= PULL_PAGE_MAX)
+                return err_set(e, ERR_IO, "more than %d records share one update time", PULL_PAGE_MAX);
+            y->page *= 4; /* one upsert bigger than a page: read it whole */
+            continue;
+        }
+        double mark = y->watermark;
+        json_array_foreach(found, i, rec) {
+            double t = updated_time(rec);
+            if (full && t == last)
+                break; /* this group may continue on the next page */
+            int applied = 0;
+            store_remote(y, rec, &applied);
+            *changed += (size_t)applied;
+            if (t > mark)
+                mark = t;
+        }
+        json_decref(found);
+        if (mark > y->watermark) {
+            y->watermark = mark;
+            save_double(y, "pull_watermark", mark);
+        }
+        if (y->page > PULL_PAGE && !full)
+            y->page = PULL_PAGE;
+        if (!full)
+            return 0;
+    }
+    return 0;
+}
+
+/*
+ * Deletes made elsewhere since the delete watermark (its own: the audit log and
+ * the upsert pages advance at different paces), from HarperDB's audit log. The
+ * watermark moves only after a successful read.
+ */
+static int pull_deletes(struct syncer *y, size_t *changed, struct err *e)
+{
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[f]}", "operation", "read_audit_log", "schema", CHAR_SCHEMA,
+                           "table", CHAR_TABLE, "search_type", "timestamp", "search_values", y->delete_mark);
+    json_t *log = NULL;
+    int rc = harper_op(y->h, op, &log, e);
+    json_decref(op);
+    if (rc != 0)
+        return rc;
+    double mark = y->delete_mark;
+    size_t i;
+    json_t *entry;
+    json_array_foreach(log, i, entry) {
+        double t = json_number_value(json_object_get(entry, "timestamp"));
+        if (t > mark)
+            mark = t;
+        const char *what = json_string_value(json_object_get(entry, "operation"));
+        if (what == NULL || strcmp(what, "delete") != 0 || t <= y->delete_mark)
+            continue;
+        size_t k;
+        json_t *hv;
+        json_array_foreach(json_object_get(entry, "hash_values"), k, hv) {
+            struct err e2;
+            if (json_is_string(hv) && store_character_delete_remote(y->store, json_string_value(hv), &e2) == 0)
+                (*changed)++;
+        }
+    }
+    json_decref(log);
+    if (mark > y->delete_mark) {
+        y->delete_mark = mark;
+        save_double(y, "delete_watermark", mark);
+    }
+    return 0;
+}
+
+/* Changes made elsewhere: upserts, then deletes. */
 static int pull(struct syncer *y)
 {
-    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}, s:i, s:[{s:s, s:s, s:f}]}", "operation",
-                           "search_by_conditions", "schema", CHAR_SCHEMA, "table", CHAR_TABLE, "operator", "and",
-                           "get_attributes", "*", "sort", "attribute", "__updatedtime__", "limit", 1000, "conditions",
-                           "search_attribute", "__updatedtime__", "search_type", "greater_than", "search_value",
-                           y->watermark);
-    json_t *found = NULL;
     struct err e = {0};
-    double start = y->watermark;
-    int rc = harper_op(y->h, op, &found, &e);
-    json_decref(op);
+    size_t changed = 0;
+    y->rt->sync->busy_since_ms = sync_now_ms();
+    int rc = pull_upserts(y, &changed, &e);
+    if (rc == 0)
+        rc = pull_deletes(y, &changed, &e);
+    y->rt->sync->busy_since_ms = 0;
     if (rc == ERR_NOT_FOUND) { /* no table yet: nothing to pull, and the next push prepares it */
         y->schema_ready = 0;
         return 0;
@@ -265,43 +417,6 @@ static int pull(struct syncer *y)
         set_state(y, 0);
         return -1;
     }
-    size_t i, changed = 0;
-    json_t *rec;
-    json_array_foreach(found, i, rec) {
-        int applied = 0;
-        store_remote(y, rec, &applied);
-        changed += (size_t)applied;
-        double t = json_number_value(json_object_get(rec, "__updatedtime__"));
-        if (t > y->watermark)
-            y->watermark = t;
-    }
-    json_decref(found);
-    /* Deletes since the last pull (the audit log keeps them for days). */
-    op = json_pack("{s:s, s:s, s:s, s:s, s:[f]}", "operation", "read_audit_log", "schema", CHAR_SCHEMA, "table",
-                   CHAR_TABLE, "search_type", "timestamp", "search_values", start);
-    json_t *log = NULL;
-    if (harper_op(y->h, op, &log, &e) == 0) {
-        json_t *entry;
-        json_array_foreach(log, i, entry) {
-            const char *what = json_string_value(json_object_get(entry, "operation"));
-            double t = json_number_value(json_object_get(entry, "timestamp"));
-            if (what == NULL || strcmp(what, "delete") != 0 || t <= start)
-                continue;
-            size_t k;
-            json_t *hv;
-            json_array_foreach(json_object_get(entry, "hash_values"), k, hv) {
-                struct err e2;
-                if (json_is_string(hv) && store_character_delete_remote(y->store, json_string_value(hv), &e2) == 0)
-                    changed++;
-            }
-            if (t > y->watermark)
-                y->watermark = t;
-        }
-    }
-    json_decref(op);
-    json_decref(log);
-    if (y->watermark != start)
-        save_watermark(y);
     if (changed > 0)
         log_debug("syncer: pulled %zu change(s)", changed);
     set_state(y, 1);
@@ -411,8 +526,16 @@ int syncer_run(const struct runtime *rt)
     }
     snprintf(y.instance, sizeof(y.instance), "%s", rt->instance);
     char wm[64];
+    y.page = PULL_PAGE;
     if (outbox_state_get(y.store, "pull_watermark", wm, sizeof(wm), &e) == 0)
         y.watermark = strtod(wm, NULL);
+    /* A new instance has no old rows to delete: read deletes from now on, not 3 days of audit log. */
+    if (outbox_state_get(y.store, "delete_watermark", wm, sizeof(wm), &e) == 0) {
+        y.delete_mark = strtod(wm, NULL);
+    } else {
+        y.delete_mark = (double)sync_now_ms();
+        save_double(&y, "delete_watermark", y.delete_mark);
+    }
     if (open_listener(&y) != 0)
         return 3;
     y.backoff_ms = 100;
@@ -421,6 +544,7 @@ int syncer_run(const struct runtime *rt)
     while (!stop) {
         int64_t now = sync_now_ms();
         if (y.push_due <= now) {
+            publish_outbox(&y); /* depth and age are current even while the push below blocks */
             int r = push(&y);
             if (r < 0) {
                 y.push_due = now + y.backoff_ms;

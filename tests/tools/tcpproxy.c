@@ -263,8 +263,8 @@ int tcpproxy_stop(struct tcpproxy *p)
 #define PROXY_READ_MAX (64u << 10) /* largest single read, so largest chunk */
 #define PROXY_MAX_CONTROL 8        /* control connections open at once */
 #define PROXY_DELAY_MAX_MS 600000
-#define PROXY_ACCEPT_BURST 64     /* accepts per wakeup, so one busy listener cannot starve the rest */
-#define PROXY_FD_SLACK 32         /* descriptors kept for listeners, stdio and control clients */
+#define PROXY_ACCEPT_BURST 64                   /* accepts per wakeup, so one busy listener cannot starve the rest */
+#define PROXY_FD_SLACK 32                       /* descriptors kept for listeners, stdio and control clients */
 #define PROXY_POLL_BASE (2 + PROXY_MAX_CONTROL) /* pollfd slots before the connections' */
 
 enum { SIDE_CLIENT = 0, SIDE_TARGET = 1 };
@@ -312,10 +312,10 @@ struct proxy {
     const char *control_path; /* removed on exit */
     int target_port;          /* connections go to 127.0.0.1:target_port */
     enum proxy_mode mode;
-    int delay_ms;  /* hold time in MODE_DELAY */
-    int max_conns; /* PROXY_MAX_CONNS, or fewer when RLIMIT_NOFILE cannot be raised enough */
-    int active;    /* connections in use */
-    int quit;      /* set by "quit" */
+    int delay_ms;                   /* hold time in MODE_DELAY */
+    int max_conns;                  /* PROXY_MAX_CONNS, or fewer when RLIMIT_NOFILE cannot be raised enough */
+    int active;                     /* connections in use */
+    int quit;                       /* set by "quit" */
     unsigned long long connections; /* accepted and kept since start (not the ones cut or over the limit) */
     unsigned long long bytes_up;    /* written to the target */
     unsigned long long bytes_down;  /* written to clients */
@@ -583,9 +583,13 @@ static void control_run(struct proxy *px, struct control *ctl, const char *cmd)
         px->delay_ms = ms;
         control_reply(ctl, "ok delay %d", ms);
     } else if (strcmp(cmd, "stats") == 0) {
-        control_reply(ctl, "ok connections=%llu bytes_up=%llu bytes_down=%llu mode=%s active=%d delay_ms=%d",
-                      px->connections, px->bytes_up, px->bytes_down, mode_names[px->mode], px->active,
-                      px->delay_ms);
+        unsigned long long held = 0;
+        for (int i = 0; i < px->max_conns; i++)
+            if (px->conns[i].used)
+                held += px->conns[i].flow[0].queued + px->conns[i].flow[1].queued;
+        control_reply(ctl, "ok connections=%llu bytes_up=%llu bytes_down=%llu mode=%s active=%d delay_ms=%d held=%llu",
+                      px->connections, px->bytes_up, px->bytes_down, mode_names[px->mode], px->active, px->delay_ms,
+                      held);
     } else if (strcmp(cmd, "quit") == 0) {
         px->quit = 1;
         control_reply(ctl, "ok quit");
@@ -823,7 +827,8 @@ int main(int argc, char **argv)
     int listen_port = parse_port(listen_arg, 1);
     px.target_port = parse_port(target_arg, 0);
     if (listen_port < 0 || px.target_port < 0) {
-        fprintf(stderr, "tcpproxy: port \"%s\" is not a number in 0..65535\n", listen_port < 0 ? listen_arg : target_arg);
+        fprintf(stderr, "tcpproxy: port \"%s\" is not a number in 0..65535\n",
+                listen_port < 0 ? listen_arg : target_arg);
         return 2;
     }
 

@@ -10,9 +10,18 @@
  *   pass         forward normally (the default)
  *   cut          reset every proxied connection now (RST on both sides) and
  *                reset new ones as soon as they are accepted
- *   blackhole    keep accepting, forward nothing either way, close nothing
- *   delay MS     forward, holding each chunk MS ms (0..600000), in order
- *   stats        "ok connections=N bytes_up=N bytes_down=N mode=MODE active=N delay_ms=N"
+ *   blackhole    keep accepting, forward nothing either way, close nothing:
+ *                no socket is read or written and new connections reach the
+ *                target only once the blackhole ends, so what the client sent
+ *                meanwhile is delivered then (like TCP retransmission)
+ *   delay MS     forward, holding each chunk MS ms (0..600000) in both
+ *                directions, in order; a chunk keeps the due time it was read
+ *                with when the mode changes again
+ *   stats        "ok connections=N bytes_up=N bytes_down=N mode=MODE active=N delay_ms=N held=N":
+ *                connections accepted and kept since start, bytes written on to
+ *                the target (up) and to clients (down), the mode (pass, delay,
+ *                cut, blackhole), connections open now, the delay, and bytes
+ *                read but not yet written on
  *   quit         exit 0
  *
  * Each command gets one reply line, "ok ..." or "error ...". These functions
