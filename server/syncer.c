@@ -51,6 +51,7 @@ struct syncer {
     double watermark;           /* newest __updatedtime__ pulled */
     double delete_mark;         /* newest audit-log timestamp read for deletes */
     size_t page;                /* records per pull page (adapts; see pull_upserts) */
+    int64_t last_report_ms;     /* last outage line in the log */
     int schema_ready;           /* HarperDB has had the migrations applied by this process */
 };
 
@@ -77,6 +78,17 @@ static void publish_outbox(struct syncer *y)
     if (outbox_stats(y->store, &depth, oldest, &e) == 0) {
         y->rt->sync->outbox_depth = depth;
         y->rt->sync->oldest_ms = depth > 0 ? sync_parse_time_ms(oldest) : 0;
+    }
+    /* While writes queue, say so in the log every 10 s: depth, age, last good sync. */
+    int64_t now = sync_now_ms();
+    if (depth > 0 && y->rt->sync->harper == SYNC_DEGRADED && now - y->last_report_ms >= 10000) {
+        int64_t last = y->rt->sync->last_sync_ms;
+        char since[48] = "no sync yet";
+        if (last > 0)
+            snprintf(since, sizeof(since), "last sync %.0f s ago", (now - last) / 1000.0);
+        log_warn("syncer: HarperDB unreachable; outbox depth %lld, oldest write %.1f s old, %s", depth,
+                 y->rt->sync->oldest_ms > 0 ? (now - y->rt->sync->oldest_ms) / 1000.0 : 0.0, since);
+        y->last_report_ms = now;
     }
 }
 
