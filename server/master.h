@@ -20,4 +20,13 @@
  */
 int master_run(const struct runtime *rt);
 
+/*
+ * In a freshly forked child (worker or syncer): `handler` handles SIGTERM,
+ * SIGINT and SIGQUIT (no SA_RESTART, so waits return at once), SIGPIPE and
+ * SIGHUP are ignored, SIGCHLD is default, every signal is unblocked, and the
+ * kernel sends SIGTERM when the master dies. Returns 1 when the master is
+ * already gone (the caller should stop), else 0.
+ */
+int master_child_init(void (*handler)(int));
+
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "server/master.h"
 #include "server/sync.h"
 #include "storage/harper.h"
 #include "storage/migrate.h"
@@ -506,21 +507,7 @@ int syncer_run(const struct runtime *rt)
     memset(&y, 0, sizeof(y));
     y.rt = rt;
     const struct settings *s = rt->settings;
-    pid_t master = getppid();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGCHLD, SIG_DFL);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (getppid() != master)
+    if (master_child_init(on_signal))
         return 0;
     int lvl = log_level_parse(s->log_level);
     log_setup(lvl < 0 ? LOG_INFO : (enum log_level)lvl, "syncer");

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/listen.h"
+#include "server/master.h"
 #include "server/routes.h"
 
 struct worker_conn {
@@ -172,22 +173,6 @@ static int add_listener(struct worker *w, int fd)
     return 0;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal; /* no SA_RESTART: the loop's wait returns at once */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGCHLD, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
 
 int worker_run(int index, const struct runtime *rt)
 {
@@ -200,12 +185,9 @@ int worker_run(int index, const struct runtime *rt)
     w.auth = rt->auth;
     w.rt = rt;
     h2o_linklist_init_anchor(&w.conns);
-    /* The kernel sends SIGTERM (a graceful stop) when the master dies; if it
-     * already died before prctl() took effect, the parent is no longer it. */
+    /* SIGTERM (a graceful stop) also comes when the master dies. */
     pid_t master = getppid();
-    install_signals();
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != master)
+    if (master_child_init(on_signal))
         want_graceful = 1;
     char role[16];
     snprintf(role, sizeof(role), "worker.%d", index);

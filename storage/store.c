@@ -197,6 +197,19 @@ static int step_done(struct store *s, sqlite3_stmt *st)
     return rc;
 }
 
+/* Bind a character row to the ?1..?8 of an INSERT (id, version, name, created_at, updated_at, etag, document, instance). */
+static void bind_character(sqlite3_stmt *st, const struct store_record *r, const char *instance)
+{
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->version);
+    sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->updated_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, instance, -1, SQLITE_STATIC);
+}
+
 int store_character_insert(struct store *s, const struct store_record *r, long long *seq, struct err *e)
 {
     if (seq != NULL)
@@ -205,14 +218,7 @@ int store_character_insert(struct store *s, const struct store_record *r, long l
     if (s->outbox && (rc = exec1(s, "BEGIN IMMEDIATE", e)) != 0)
         return rc;
     sqlite3_stmt *st = s->char_insert;
-    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, r->version);
-    sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->created_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->updated_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, s->instance, -1, SQLITE_STATIC);
+    bind_character(st, r, s->instance);
     int step = sqlite3_step(st);
     int ext = sqlite3_extended_errcode(s->db);
     sqlite3_reset(st);
@@ -286,14 +292,7 @@ int store_character_put_remote(struct store *s, const struct store_record *r, co
     sqlite3_clear_bindings(s->order_get);
     if (newer) {
         sqlite3_stmt *st = s->char_replace;
-        sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, r->version);
-        sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, r->created_at, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, r->updated_at, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 8, instance, -1, SQLITE_STATIC);
+        bind_character(st, r, instance);
         if (step_done(s, st) != SQLITE_DONE)
             rc = fail(s, e, "store a pulled character");
     }
