@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -377,11 +379,20 @@ void store_row_done(struct store *s)
 
 void store_etag(long long version, const char *doc, size_t len, char out[36])
 {
+    /* Hash the document's canonical form (keys sorted, no spaces), so the same
+     * content pulled into another instance in another key order keeps its ETag. */
+    json_t *parsed = json_loadb(doc, len, JSON_DECODE_ANY, NULL);
+    char *canonical = parsed != NULL ? json_dumps(parsed, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(parsed);
     unsigned char h[16];
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, sizeof(h));
     crypto_generichash_update(&st, (const unsigned char *)&version, sizeof(version));
-    crypto_generichash_update(&st, (const unsigned char *)doc, len);
+    if (canonical != NULL)
+        crypto_generichash_update(&st, (const unsigned char *)canonical, strlen(canonical));
+    else
+        crypto_generichash_update(&st, (const unsigned char *)doc, len);
+    free(canonical);
     crypto_generichash_final(&st, h, sizeof(h));
     out[0] = '"';
     sodium_bin2hex(out + 1, 33, h, sizeof(h));

@@ -91,7 +91,9 @@ int store_character_get(struct store *s, const char *id, size_t id_len, struct s
 /* Release the row returned by the last successful *_get call. */
 void store_row_done(struct store *s);
 
-/* Strong ETag for a document: a quoted hex digest of version and content, into out[36]. */
+/* Strong ETag for a document: a quoted hex digest of the version and the
+ * document's canonical JSON (keys sorted; the raw bytes when it is not JSON),
+ * into out[36]: the same content in any key order gets the same ETag. */
 void store_etag(long long version, const char *doc, size_t len, char out[36]);
 
 #endif

@@ -288,6 +288,20 @@ static long get_character(const struct harness_server *s, const char *id, json_t
     return status;
 }
 
+/* The ETag a GET of `id` on s answers with, into out ("" when none). */
+static void get_etag(const struct harness_server *s, const char *id, char *out, size_t outlen)
+{
+    char url[160], auth[128];
+    snprintf(url, sizeof(url), "%s/v1/characters/%s", s->base_url, id);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->read_token);
+    const char *h[] = {auth, NULL};
+    struct http_response r;
+    out[0] = '\0';
+    if (http_request("GET", url, h, NULL, 0, &r) == 0 && r.status == 200)
+        http_response_header(&r, "etag", out, outlen);
+    http_response_release(&r);
+}
+
 /* GET a public path's status and time in ms (fresh connection). */
 static long get_timed(const struct harness_server *s, const char *path, double *ms)
 {
@@ -758,6 +772,12 @@ static void cross_instance(const struct harness_server *from, const struct harne
                  bound + 5, log_tail(to, 1500));
     fprintf(stderr, "sync: %s: read-through GET %.0f ms; pulled into the other SQLite after %.2f s (bound %.1f s)\n",
             label, read_ms, took, bound);
+    /* The same version and content has the same ETag on both instances (If-None-Match works across them). */
+    char etag_from[80], etag_to[80];
+    get_etag(from, id, etag_from, sizeof(etag_from));
+    get_etag(to, id, etag_to, sizeof(etag_to));
+    if (etag_from[0] == '\0' || strcmp(etag_from, etag_to) != 0)
+        fail_msg("%s: %s has ETag %s on the instance that wrote it but %s on the other", label, id, etag_from, etag_to);
     if (took > bound)
         fail_msg("%s: a write took %.2f s to reach the other instance's SQLite; expected within 2 pull intervals "
                  "+ slack = %.1f s",

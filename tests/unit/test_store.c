@@ -93,12 +93,16 @@ static void test_insert_get_roundtrip(void **state)
 static void test_etag_changes_with_version_and_content(void **state)
 {
     (void)state;
-    char a[36], b[36], c[36];
-    store_etag(1, "{}", 2, a);
-    store_etag(2, "{}", 2, b);
-    store_etag(1, "{ }", 3, c);
-    assert_string_not_equal(a, b);
-    assert_string_not_equal(a, c);
+    char a[36], b[36], c[36], d[36];
+    const char *x = "{\"a\":1,\"b\":{\"c\":2,\"d\":3}}", *y = "{\"a\":2,\"b\":{\"c\":2,\"d\":3}}";
+    const char *x_reordered = "{\"b\": {\"d\": 3, \"c\": 2}, \"a\": 1}";
+    store_etag(1, x, strlen(x), a);
+    store_etag(2, x, strlen(x), b);
+    store_etag(1, y, strlen(y), c);
+    store_etag(1, x_reordered, strlen(x_reordered), d);
+    assert_string_not_equal(a, b);   /* version */
+    assert_string_not_equal(a, c);   /* content */
+    assert_string_equal(a, d);       /* key order and spacing do not matter */
     assert_int_equal(strlen(a), 34);
     assert_true(a[0] == '"' && a[33] == '"');
 }
