@@ -123,6 +123,11 @@ static const struct setting settings_table[] = {
      .max = 60000, .help = "milliseconds a write waits for HarperDB before answering pending"},
     {.key = "sync.pull_interval", .type = SET_MS, .offset = FIELD(pull_interval_ms), .def = "1000", .min = 50,
      .max = 3600000, .help = "milliseconds between pulls of HarperDB changes"},
+    {.key = "rolls.key", .type = SET_STRING, .offset = FIELD(rolls_key), .max = 128, .secret = 1,
+     .help = "base64 of the 32-byte key that signs roll ids; all instances share it (default: made and kept in "
+             "server.data_dir/rolls.key)"},
+    {.key = "rolls.ttl", .type = SET_INT, .offset = FIELD(rolls_ttl_s), .def = "86400", .min = 60, .max = 2592000,
+     .help = "seconds a roll id stays valid"},
     {.key = "log.level", .type = SET_STRING, .offset = FIELD(log_level), .def = "info", .max = STRING_MAX_BYTES,
      .choices = log_level_choices, .help = "least severe level logged: debug, info, warn or error"},
     {.key = "log.access", .type = SET_BOOL, .offset = FIELD(access_log), .def = "false",

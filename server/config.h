@@ -49,6 +49,8 @@ struct settings {
     char *db_password;        /* harperdb.password (DB_PASSWORD); never printed */
     int write_timeout_ms;     /* sync.write_timeout (ms) */
     int pull_interval_ms;     /* sync.pull_interval (ms) */
+    char *rolls_key;          /* rolls.key: base64 of the 32-byte roll-id key; NULL = data_dir/rolls.key */
+    int rolls_ttl_s;          /* rolls.ttl: seconds a roll id is valid */
     char *log_level;          /* log.level: debug | info | warn | error */
     int access_log;           /* log.access: one line per request */
 

@@ -5,6 +5,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/ids.h"
+#include "rules/rollid.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/auth.h"
@@ -27,6 +29,50 @@
 #include "storage/store.h"
 
 extern char **environ;
+
+/*
+ * The roll-id key: rolls.key (base64 of 32 bytes) when set, else the 32 bytes
+ * in server.data_dir/rolls.key, made (mode 0600) on first start. Instances
+ * that share HarperDB must share this key: set rolls.key on each.
+ */
+static int load_rolls_key(const struct settings *s, unsigned char key[ROLLID_KEY_BYTES], struct err *e)
+{
+    if (s->rolls_key != NULL) {
+        size_t n = 0;
+        const char *text = s->rolls_key;
+        size_t len = strlen(text);
+        while (len > 0 && text[len - 1] == '=')
+            len--;
+        int ok = sodium_base642bin(key, ROLLID_KEY_BYTES, text, len, NULL, &n, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0 ||
+                 sodium_base642bin(key, ROLLID_KEY_BYTES, text, len, NULL, &n, NULL,
+                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0;
+        if (!ok || n != ROLLID_KEY_BYTES)
+            return err_set(e, ERR_INVALID, "rolls.key: expected the base64 of 32 bytes");
+        return 0;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/rolls.key", s->data_dir);
+    if (mkdir(s->data_dir, 0750) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", s->data_dir, strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        randombytes_buf(key, ROLLID_KEY_BYTES);
+        int ok = write(fd, key, ROLLID_KEY_BYTES) == ROLLID_KEY_BYTES && fsync(fd) == 0;
+        close(fd);
+        if (!ok)
+            return err_set(e, ERR_IO, "cannot write \"%s\": %s", path, strerror(errno));
+        log_info("made a new roll-id key in %s (set rolls.key to share one between instances)", path);
+        return 0;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, key, ROLLID_KEY_BYTES) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n != ROLLID_KEY_BYTES)
+        return err_set(e, ERR_IO, "cannot read the 32-byte roll-id key in \"%s\"", path);
+    return 0;
+}
 
 /* This instance's id: made once and kept in the database (the last key of the conflict order). */
 static int load_instance(const struct settings *s, char out[64], struct err *e)
@@ -135,10 +181,13 @@ int main(int argc, char **argv)
         goto out;
     }
     char instance[64] = "";
+    static unsigned char rolls_key[ROLLID_KEY_BYTES];
     if (rc == 0)
         rc = check_migrations(&s, &e);
     if (rc == 0)
         rc = load_instance(&s, instance, &e);
+    if (rc == 0)
+        rc = load_rolls_key(&s, rolls_key, &e);
     if (rc != 0)
         goto out;
 
@@ -168,7 +217,8 @@ int main(int argc, char **argv)
                          .generation = cache_generation_new(),
                          .sync = sync_status_new(),
                          .instance = instance,
-                         .write_through = write_through};
+                         .write_through = write_through,
+                         .rolls_key = rolls_key};
     if (rt.generation == NULL)
         log_warn("no shared memory for the read cache: reads go to SQLite every time");
     if (rt.sync == NULL) {
@@ -182,6 +232,7 @@ int main(int argc, char **argv)
     auth_release(&a);
     curl_global_cleanup();
     settings_release(&s);
+    sodium_memzero(rolls_key, sizeof(rolls_key));
     return rc;
 out:
     if (rc != 0)

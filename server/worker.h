@@ -29,6 +29,7 @@ struct runtime {
     struct sync_status *sync;    /* shared syncer status (NULL when mmap failed) */
     const char *instance;        /* this instance's id (sync_state "instance_id") */
     int write_through;           /* HarperDB configured: outbox + syncer */
+    const unsigned char *rolls_key; /* 32 bytes signing roll ids (rules/rollid.h) */
 };
 
 struct worker {
