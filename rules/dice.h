@@ -28,12 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DICE_EXPR_MAX_LEN 256    /* bytes of expression text */
-#define DICE_MAX_TERMS 20        /* dice groups plus constants */
-#define DICE_MAX_DICE 100        /* dice in the whole expression */
-#define DICE_MAX_SIDES 1000      /* sides of one die; the minimum is 1 */
+#define DICE_EXPR_MAX_LEN 256 /* bytes of expression text */
+#define DICE_MAX_TERMS 20     /* dice groups plus constants */
+#define DICE_MAX_DICE 100     /* dice in the whole expression */
+#define DICE_MAX_SIDES 1000   /* sides of one die; the minimum is 1 */
 #define DICE_MAX_CONSTANT 1000000
-#define DICE_FORMAT_MAX 512      /* buffer size that always fits dice_format() output */
+#define DICE_FORMAT_MAX 512 /* buffer size that always fits dice_format() output */
 
 /* How a group picks which of its dice count towards the total. */
 enum dice_keep {
@@ -46,20 +46,20 @@ enum dice_keep {
 
 /* One term of an expression: a dice group (count > 0) or a constant (count == 0). */
 struct dice_term {
-    int sign;           /* +1 or -1 */
-    int count;          /* number of dice, 1..DICE_MAX_DICE; 0 for a constant */
-    int sides;          /* 1..DICE_MAX_SIDES; 0 for a constant */
+    int sign;  /* +1 or -1 */
+    int count; /* number of dice, 1..DICE_MAX_DICE; 0 for a constant */
+    int sides; /* 1..DICE_MAX_SIDES; 0 for a constant */
     enum dice_keep keep;
-    int keep_n;         /* the K of the suffix; 0 when keep == DICE_KEEP_ALL */
-    int constant;       /* 0..DICE_MAX_CONSTANT; 0 for a dice group */
-    size_t pos;         /* 1-based byte position of the term in the text */
+    int keep_n;   /* the K of the suffix; 0 when keep == DICE_KEEP_ALL */
+    int constant; /* 0..DICE_MAX_CONSTANT; 0 for a dice group */
+    size_t pos;   /* 1-based byte position of the term in the text */
 };
 
 /* A parsed expression. Plain data: copy it, compare it, keep it. */
 struct dice_expr {
     struct dice_term terms[DICE_MAX_TERMS];
-    int nterms;         /* 1..DICE_MAX_TERMS after a successful parse */
-    int ndice;          /* sum of the groups' counts, 0..DICE_MAX_DICE */
+    int nterms; /* 1..DICE_MAX_TERMS after a successful parse */
+    int ndice;  /* sum of the groups' counts, 0..DICE_MAX_DICE */
 };
 
 /*
@@ -71,20 +71,20 @@ struct dice_expr {
  */
 struct dice_error {
     const char *code;
-    size_t pos;         /* 1-based byte position of the problem; 0 when it is the whole text */
-    char message[160];  /* lower-case, no full stop, e.g. "expected ... at character 5, found \"x\"" */
+    size_t pos;        /* 1-based byte position of the problem; 0 when it is the whole text */
+    char message[160]; /* lower-case, no full stop, e.g. "expected ... at character 5, found \"x\"" */
 };
 
 /* The outcome of one roll, shaped for the `POST /v1/rolls` response. */
 struct dice_result {
-    int rolls[DICE_MAX_DICE];           /* every die in expression order, 1..sides */
-    unsigned char term[DICE_MAX_DICE];  /* index into dice_expr.terms of rolls[i] */
+    int rolls[DICE_MAX_DICE];             /* every die in expression order, 1..sides */
+    unsigned char term[DICE_MAX_DICE];    /* index into dice_expr.terms of rolls[i] */
     unsigned char is_kept[DICE_MAX_DICE]; /* 1 when rolls[i] counts towards the total */
     int nrolls;
-    int kept[DICE_MAX_DICE];            /* the kept dice's faces, in roll order (unsigned: see term sign) */
+    int kept[DICE_MAX_DICE]; /* the kept dice's faces, in roll order (unsigned: see term sign) */
     int nkept;
-    int modifier;                       /* signed sum of the constant terms */
-    int total;                          /* signed sum of the kept dice per group, plus modifier */
+    int modifier; /* signed sum of the constant terms */
+    int total;    /* signed sum of the kept dice per group, plus modifier */
 };
 
 /*
@@ -99,9 +99,9 @@ struct dice_rng {
 /* State of a seeded generator: caller-allocated, used by one thread at a time. */
 struct dice_seeded {
     unsigned char key[32];
-    uint64_t block;             /* index of the next ChaCha20 block */
-    unsigned char buf[64];      /* the current block's keystream */
-    unsigned pos;               /* bytes of buf already used */
+    uint64_t block;        /* index of the next ChaCha20 block */
+    unsigned char buf[64]; /* the current block's keystream */
+    unsigned pos;          /* bytes of buf already used */
 };
 
 /*
@@ -147,7 +147,8 @@ size_t dice_format(const struct dice_expr *e, char *buf, size_t size);
 
 /*
  * Roll six ability scores, 4d6 drop the lowest each: dice[i] gets the four
- * faces in roll order, scores[i] the sum of the highest three (3..18).
+ * faces in roll order, scores[i] the sum of the highest three (3..18). Cannot
+ * fail: a misbehaving rng's values are reduced modulo 6.
  */
 void dice_ability_scores(const struct dice_rng *rng, int dice[6][4], int scores[6]);
 

@@ -11,6 +11,8 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "rules/build.h"
+#include "rules/dice.h"
+#include "rules/rollid.h"
 #include "server/http.h"
 #include "server/problem.h"
 #include "storage/store.h"
@@ -23,12 +25,16 @@ static void on_healthz(struct route_ctx *rc);
 static void on_readyz(struct route_ctx *rc);
 static void on_character_create(struct route_ctx *rc);
 static void on_character_get(struct route_ctx *rc);
+static void on_roll(struct route_ctx *rc);
+static void on_roll_ability_scores(struct route_ctx *rc);
 
 static const struct route route_table[] = {
     {"GET", "/healthz", on_healthz, ROUTE_PUBLIC},
     {"GET", "/readyz", on_readyz, ROUTE_PUBLIC},
     {"POST", "/v1/characters", on_character_create, ROUTE_WRITE | ROUTE_JSON_BODY},
     {"GET", "/v1/characters/{id}", on_character_get, 0},
+    {"POST", "/v1/rolls", on_roll, ROUTE_JSON_BODY},
+    {"POST", "/v1/rolls/ability-scores", on_roll_ability_scores, ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL},
 };
 
 const struct route *routes_table(size_t *n)
@@ -425,4 +431,99 @@ static void answer_character(struct route_ctx *rc, int may_fetch)
     store_row_done(rc->w->store);
     http_add_header(req, "etag", etag.base);
     http_send(req, 200, "application/json", body.base, body.len);
+}
+
+/* Refuse any member of an object body other than `allowed` (NULL-terminated); 1 when refused. */
+static int refuse_unknown_fields(struct route_ctx *rc, const char *const *allowed)
+{
+    struct violations v;
+    violations_init(&v);
+    if (rc->body != NULL && !json_is_object(rc->body)) {
+        violations_add(&v, "", "wrong_type", "the request body must be a JSON object");
+    } else if (rc->body != NULL) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(rc->body, key, val) {
+            int known = 0;
+            for (size_t i = 0; allowed[i] != NULL && !known; i++)
+                known = strcmp(key, allowed[i]) == 0;
+            if (!known) {
+                char field[100];
+                snprintf(field, sizeof(field), "%.99s", key);
+                violations_add(&v, field, "unknown_field", "unknown field \"%.60s\"", key);
+            }
+        }
+    }
+    if (v.n == 0)
+        return 0;
+    problem_send(rc->req, PROBLEM_VALIDATION, "the request is not valid", &v);
+    return 1;
+}
+
+static json_t *int_array(const int *values, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(values[i]));
+    return a;
+}
+
+/* POST /v1/rolls {"expression": "4d6kh3+2"}: roll it with libsodium randomness. */
+static void on_roll(struct route_ctx *rc)
+{
+    static const char *const allowed[] = {"expression", NULL};
+    if (refuse_unknown_fields(rc, allowed))
+        return;
+    json_t *expr = json_object_get(rc->body, "expression");
+    struct violations v;
+    violations_init(&v);
+    struct dice_expr e;
+    struct dice_error de = {0};
+    if (expr == NULL)
+        violations_add(&v, "expression", "required", "expression is required, e.g. \"4d6kh3+2\"");
+    else if (!json_is_string(expr))
+        violations_add(&v, "expression", "wrong_type", "expression must be a string");
+    else if (dice_parse(json_string_value(expr), json_string_length(expr), &e, &de) != 0)
+        violations_add(&v, "expression", de.code, "%s", de.message);
+    if (v.n > 0) {
+        problem_send(rc->req, PROBLEM_VALIDATION, "the dice expression is not valid", &v);
+        return;
+    }
+    struct dice_rng rng = dice_rng_sodium();
+    struct dice_result r;
+    if (dice_roll(&e, &rng, &r) != 0) {
+        struct err err = {.code = ERR_GENERIC};
+        snprintf(err.msg, sizeof(err.msg), "dice_roll refused a parsed expression");
+        send_internal(rc, &err);
+        return;
+    }
+    json_t *o = json_pack("{s:O, s:o, s:o, s:i, s:i}", "expression", expr, "rolls", int_array(r.rolls, r.nrolls),
+                          "kept", int_array(r.kept, r.nkept), "modifier", r.modifier, "total", r.total);
+    http_send_json_value(rc->req, 200, "application/json", o);
+    json_decref(o);
+}
+
+/* POST /v1/rolls/ability-scores: six 4d6-drop-lowest scores and a signed roll id for a "rolled" build. */
+static void on_roll_ability_scores(struct route_ctx *rc)
+{
+    static const char *const allowed[] = {NULL};
+    if (refuse_unknown_fields(rc, allowed))
+        return;
+    struct dice_rng rng = dice_rng_sodium();
+    int dice[6][4];
+    struct rollid id = {.issued_at = (int64_t)time(NULL)};
+    dice_ability_scores(&rng, dice, id.scores);
+    char text[ROLLID_TEXT_MAX];
+    if (rollid_issue(&id, rc->w->rt->rolls_key, text) != 0) {
+        struct err err = {.code = ERR_GENERIC};
+        snprintf(err.msg, sizeof(err.msg), "ability scores out of 3..18");
+        send_internal(rc, &err);
+        return;
+    }
+    json_t *all = json_array();
+    for (int i = 0; i < 6; i++)
+        json_array_append_new(all, int_array(dice[i], 4));
+    json_t *o = json_pack("{s:s, s:o, s:o}", "roll_id", text, "scores", int_array(id.scores, 6), "dice", all);
+    http_send_json_value(rc->req, 200, "application/json", o);
+    json_decref(o);
 }

@@ -1139,6 +1139,92 @@ static void test_check_config(void **state)
     free(o.err);
 }
 
+/* POST /v1/rolls: a real roll whose numbers add up, and every kind of bad expression is a 422 naming it. */
+static void test_rolls(void **state)
+{
+    (void)state;
+    struct http_response r;
+    post_json(&r, "/v1/rolls", "{\"expression\":\"4d6kh3+2\"}");
+    assert_int_equal(r.status, 200);
+    json_t *j = harness_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "expression")), "4d6kh3+2");
+    json_t *rolls = json_object_get(j, "rolls"), *kept = json_object_get(j, "kept");
+    assert_int_equal(json_array_size(rolls), 4);
+    assert_int_equal(json_array_size(kept), 3);
+    assert_int_equal(json_integer_value(json_object_get(j, "modifier")), 2);
+    long kept_sum = 0, all_sum = 0, lowest = 7;
+    size_t i;
+    json_t *x;
+    json_array_foreach(rolls, i, x) {
+        long d = (long)json_integer_value(x);
+        assert_true(d >= 1 && d <= 6);
+        all_sum += d;
+        lowest = d < lowest ? d : lowest;
+    }
+    json_array_foreach(kept, i, x) kept_sum += (long)json_integer_value(x);
+    assert_int_equal(kept_sum, all_sum - lowest); /* kh3 of 4 dice drops exactly the lowest */
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), kept_sum + 2);
+    json_decref(j);
+    http_response_release(&r);
+
+    struct {
+        const char *body, *field, *code;
+    } bad[] = {
+        {"{\"expression\":\"4d6x\"}", "expression", "invalid"},
+        {"{\"expression\":\"101d6\"}", "expression", "too_many"},
+        {"{\"expression\":\"1d1001\"}", "expression", "out_of_range"},
+        {"{\"expression\":\"\"}", "expression", "required"},
+        {"{}", "expression", "required"},
+        {"{\"expression\":42}", "expression", "wrong_type"},
+        {"{\"expression\":\"1d6\",\"luck\":true}", "luck", "unknown_field"},
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        post_json(&r, "/v1/rolls", bad[k].body);
+        json_t *p = expect_problem(&r, 422);
+        if (!harness_problem_has(p, bad[k].field, bad[k].code))
+            fail_msg("POST /v1/rolls %s: expected %s/%s in %s", bad[k].body, bad[k].field, bad[k].code, r.body);
+        json_decref(p);
+        http_response_release(&r);
+    }
+}
+
+/* POST /v1/rolls/ability-scores: six 4d6-drop-lowest scores that match their dice, and a roll id. */
+static void test_roll_ability_scores(void **state)
+{
+    (void)state;
+    struct http_response r;
+    const char *h[] = {auth_write, NULL};
+    req(&r, "POST", "/v1/rolls/ability-scores", h, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = harness_json(&r);
+    json_t *scores = json_object_get(j, "scores"), *dice = json_object_get(j, "dice");
+    assert_int_equal(json_array_size(scores), 6);
+    assert_int_equal(json_array_size(dice), 6);
+    for (size_t i = 0; i < 6; i++) {
+        json_t *four = json_array_get(dice, i);
+        assert_int_equal(json_array_size(four), 4);
+        long sum = 0, low = 7;
+        for (size_t k = 0; k < 4; k++) {
+            long d = (long)json_integer_value(json_array_get(four, k));
+            assert_true(d >= 1 && d <= 6);
+            sum += d;
+            low = d < low ? d : low;
+        }
+        assert_int_equal(json_integer_value(json_array_get(scores, i)), sum - low);
+    }
+    const char *id = json_string_value(json_object_get(j, "roll_id"));
+    assert_non_null(id);
+    assert_true(strlen(id) > 40);
+    json_decref(j);
+    http_response_release(&r);
+    /* A body, when given, must be an empty object. */
+    post_json(&r, "/v1/rolls/ability-scores", "{\"method\":\"cheat\"}");
+    json_t *p = expect_problem(&r, 422);
+    assert_true(harness_problem_has(p, "method", "unknown_field"));
+    json_decref(p);
+    http_response_release(&r);
+}
+
 /* HEAD is served wherever GET is: same status and headers, no body (RFC 9110 9.3.2). */
 static void test_head(void **state)
 {
@@ -1204,6 +1290,8 @@ int main(void)
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_head),
+        cmocka_unit_test(test_rolls),
+        cmocka_unit_test(test_roll_ability_scores),
         cmocka_unit_test(test_clean_stop_and_log),
     };
     return cmocka_run_group_tests_name("e2e", tests, group_setup, group_teardown);
