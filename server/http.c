@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/log.h"
+
 /* h2o keeps well-known header names as interned tokens; use them when the name is one. */
 static void add(h2o_req_t *req, const char *name, const char *value, size_t len)
 {
@@ -50,8 +52,21 @@ static const char *reason(int status)
     }
 }
 
+int http_access_log;
+
+/* One access-log line; the request id is the one already set on the response. */
+static void access_log(h2o_req_t *req, int status)
+{
+    ssize_t i = h2o_find_header_by_str(&req->res.headers, H2O_STRLIT("x-request-id"), -1);
+    h2o_iovec_t id = i >= 0 ? req->res.headers.entries[i].value : h2o_iovec_init(H2O_STRLIT("-"));
+    log_info("%.*s %.*s %d %.*s", (int)req->method.len, req->method.base, (int)req->path_normalized.len,
+             req->path_normalized.base, status, (int)id.len, id.base);
+}
+
 void http_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
 {
+    if (http_access_log)
+        access_log(req, status);
     req->res.status = status;
     req->res.reason = reason(status);
     if (content_type != NULL)

@@ -12,6 +12,9 @@
 
 #define HTTP_MAX_JSON_DEPTH 32
 
+/* When set, every response is logged (method, path, status, request id): log.access. */
+extern int http_access_log;
+
 /* Add a response header (name lower-case, static or pool-owned strings). */
 void http_add_header(h2o_req_t *req, const char *name, const char *value);
 

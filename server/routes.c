@@ -159,9 +159,6 @@ int routes_dispatch(struct worker *w, h2o_req_t *req)
 out:
     if (rc.body != NULL)
         json_decref(rc.body);
-    if (w->settings->access_log)
-        log_info("%.*s %.*s %d %s", (int)req->method.len, req->method.base, (int)req->path_normalized.len,
-                 req->path_normalized.base, req->res.status, rc.request_id);
     return 0;
 }
 

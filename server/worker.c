@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/http.h"
 #include "server/listen.h"
 #include "server/master.h"
 #include "server/routes.h"
@@ -209,6 +210,7 @@ int worker_run(int index, const struct runtime *rt)
         store_close(w.store);
         return 3;
     }
+    http_access_log = s->access_log;
     setup_h2o(&w);
     synclink_init(&w.sync, w.ctx.loop, master, (uint64_t)s->write_timeout_ms);
     for (size_t i = 0; i < rt->nfds; i++)

@@ -240,6 +240,35 @@ static void test_crash_loop_backs_off(void **state)
     assert_true(WIFEXITED(srv.status) && WEXITSTATUS(srv.status) == 0);
 }
 
+/* log.access: one line per response with method, path, status and request id; never the token. */
+static void test_access_log(void **state)
+{
+    (void)state;
+    const char *env[] = {"CHARACTER_LOG_ACCESS=true", NULL};
+    struct harness_options o = {.workers = 1, .env = env};
+    start(&o);
+    char url[128], auth[128];
+    snprintf(url, sizeof(url), "%s/v1/nowhere", srv.base_url);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", srv.write_token);
+    const char *h[] = {auth, "X-Request-Id: trace-4242", NULL};
+    struct http_response r;
+    assert_int_equal(http_request("GET", url, h, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 404);
+    http_response_release(&r);
+    char *log = NULL;
+    for (int i = 0; i < 50; i++) { /* the line is written as the response goes out */
+        free(log);
+        log = harness_server_log(&srv);
+        if (log != NULL && strstr(log, "GET /v1/nowhere 404 trace-4242") != NULL)
+            break;
+        usleep(20 * 1000);
+    }
+    if (log == NULL || strstr(log, "GET /v1/nowhere 404 trace-4242") == NULL)
+        fail_msg("no access-log line for the request; log:\n%s", log ? log : "(none)");
+    assert_null(strstr(log, srv.write_token));
+    free(log);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -250,6 +279,7 @@ int main(void)
         cmocka_unit_test_teardown(test_graceful_stop_finishes_in_flight_request, teardown),
         cmocka_unit_test_teardown(test_graceful_deadline, teardown),
         cmocka_unit_test_teardown(test_crash_loop_backs_off, teardown),
+        cmocka_unit_test_teardown(test_access_log, teardown),
     };
     int rc = cmocka_run_group_tests_name("processes", tests, NULL, NULL);
     harness_cleanup_all();
