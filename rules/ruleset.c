@@ -1,0 +1,1181 @@
+/*
+ * rules/ruleset.c - loads the YAML files of rules/data/ into an immutable struct ruleset.
+ *
+ * It owns the reading of the data files (bounded to RULESET_MAX_FILE bytes),
+ * their parsing with libyaml's event API into a small tree that keeps 1-based
+ * line and column of every node, and the strict validation of that tree: every
+ * key must be known, every value of the right type and range, every slug
+ * unique in its domain and every reference resolved against a file loaded
+ * before it (the load order below makes that possible), and each domain must
+ * hold the number of entries the SRD has. All problems are collected and the
+ * first few spelled out as "FILE:LINE:COL: ...". Everything the ruleset points
+ * to lives in one arena freed by ruleset_free(). It must not know any rule: the
+ * numbers come from the files, never from code.
+ */
+#include "rules/ruleset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "common/xmalloc.h"
+
+#define MAX_DEPTH 32     /* yaml nesting */
+#define MAX_NODES 200000 /* yaml nodes per file */
+#define MAX_REPORTED 6   /* problems spelled out in the error */
+#define MAX_PATH 4096
+
+/* ------------------------------------------------------------------------- */
+/* The arena: every allocation of a ruleset, freed at once.                  */
+
+struct arena {
+    struct arena *next;
+    alignas(max_align_t) unsigned char data[];
+};
+
+static void *arena_alloc(struct arena **a, size_t n)
+{
+    struct arena *b = xcalloc(1, sizeof(*b) + (n ? n : 1));
+    b->next = *a;
+    *a = b;
+    return b->data;
+}
+
+static void arena_free(struct arena *a)
+{
+    while (a != NULL) {
+        struct arena *next = a->next;
+        free(a);
+        a = next;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Files.                                                                    */
+
+/* Read the regular file `path` (at most `limit` bytes) into *buf, NUL-terminated; caller frees. */
+static int read_bounded(const char *path, size_t limit, char **buf, size_t *len, struct err *e)
+{
+    struct stat st;
+    char *p = NULL;
+    size_t n = 0;
+    int fd, rc = 0;
+
+    *buf = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        rc = err_set(e, ERR_IO, "cannot stat \"%s\": %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = err_set(e, ERR_IO, "\"%s\" is not a regular file", path);
+        goto out;
+    }
+    if ((unsigned long long)st.st_size > limit) {
+        rc = err_set(e, ERR_TOO_LARGE, "%s: %lld bytes is over the limit of %zu bytes", path, (long long)st.st_size,
+                     limit);
+        goto out;
+    }
+    p = xmalloc(limit + 2);
+    for (;;) {
+        ssize_t got = read(fd, p + n, limit + 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+            goto out;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n > limit) {
+            rc = err_set(e, ERR_TOO_LARGE, "%s: over the limit of %zu bytes", path, limit);
+            goto out;
+        }
+    }
+    p[n] = '\0';
+    *buf = p;
+    *len = n;
+    p = NULL;
+out:
+    free(p);
+    close(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The YAML tree.                                                            */
+
+enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
+
+struct ynode {
+    enum ykind kind;
+    int line, col; /* 1-based */
+    int plain;     /* a scalar written without quotes */
+    char *text;    /* scalar value */
+    size_t len;
+    struct ynode **kids; /* sequence items, or mapping keys and values alternating */
+    size_t nkids, cap;
+};
+
+struct yloader {
+    yaml_parser_t parser;
+    const char *path;
+    size_t nodes;
+    struct err *e;
+};
+
+static void node_free(struct ynode *n)
+{
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < n->nkids; i++)
+        node_free(n->kids[i]);
+    free(n->kids);
+    free(n->text);
+    free(n);
+}
+
+static int yaml_fail(struct yloader *ld)
+{
+    const yaml_parser_t *p = &ld->parser;
+    if (p->error == YAML_MEMORY_ERROR)
+        return err_set(ld->e, ERR_GENERIC, "%s: out of memory reading yaml", ld->path);
+    return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s", ld->path, (size_t)p->problem_mark.line + 1,
+                   (size_t)p->problem_mark.column + 1, p->problem != NULL ? p->problem : "invalid yaml");
+}
+
+static int next_event(struct yloader *ld, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&ld->parser, ev))
+        return yaml_fail(ld);
+    return 0;
+}
+
+/* Build the node that starts with `ev` (consumed) and everything inside it. */
+static int load_node(struct yloader *ld, yaml_event_t *ev, int depth, struct ynode **out)
+{
+    struct ynode *n = NULL;
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    int rc = 0;
+
+    *out = NULL;
+    if (++ld->nodes > MAX_NODES) {
+        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: more than %d yaml nodes", ld->path, line, col, MAX_NODES);
+        goto out;
+    }
+    if (depth > MAX_DEPTH) {
+        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: yaml nested deeper than %d levels", ld->path, line, col,
+                     MAX_DEPTH);
+        goto out;
+    }
+    if (ev->type == YAML_ALIAS_EVENT) {
+        rc = err_set(ld->e, ERR_INVALID, "%s:%d:%d: yaml aliases are not supported", ld->path, line, col);
+        goto out;
+    }
+    if (ev->type != YAML_SCALAR_EVENT && ev->type != YAML_SEQUENCE_START_EVENT &&
+        ev->type != YAML_MAPPING_START_EVENT) {
+        rc = err_set(ld->e, ERR_INVALID, "%s:%d:%d: unexpected yaml event", ld->path, line, col);
+        goto out;
+    }
+    n = xcalloc(1, sizeof(*n));
+    n->line = line;
+    n->col = col;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        n->kind = Y_SCALAR;
+        n->text = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        n->len = ev->data.scalar.length;
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        goto out;
+    }
+    yaml_event_type_t end = YAML_SEQUENCE_END_EVENT;
+    n->kind = Y_SEQ;
+    if (ev->type == YAML_MAPPING_START_EVENT) {
+        end = YAML_MAPPING_END_EVENT;
+        n->kind = Y_MAP;
+    }
+    for (;;) {
+        yaml_event_t child;
+        struct ynode *kid;
+        rc = next_event(ld, &child);
+        if (rc != 0)
+            goto out;
+        if (child.type == end) {
+            yaml_event_delete(&child);
+            break;
+        }
+        rc = load_node(ld, &child, depth + 1, &kid);
+        if (rc != 0)
+            goto out;
+        if (n->nkids == n->cap) {
+            n->cap = n->cap ? n->cap * 2 : 8;
+            n->kids = xrealloc(n->kids, n->cap * sizeof(*n->kids));
+        }
+        n->kids[n->nkids++] = kid;
+    }
+out:
+    yaml_event_delete(ev);
+    if (rc != 0) {
+        node_free(n);
+        return rc;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Parse the single document of buf[0..len) into *root (NULL for an empty file). */
+static int load_yaml(const char *path, const char *buf, size_t len, struct ynode **root, struct err *e)
+{
+    struct yloader ld = {.path = path, .e = e};
+    yaml_event_t ev;
+    int rc;
+
+    *root = NULL;
+    if (!yaml_parser_initialize(&ld.parser))
+        return err_set(e, ERR_GENERIC, "%s: cannot initialise the yaml parser", path);
+    yaml_parser_set_input_string(&ld.parser, (const unsigned char *)buf, len);
+    rc = next_event(&ld, &ev); /* stream start */
+    if (rc != 0)
+        goto out;
+    yaml_event_delete(&ev);
+    rc = next_event(&ld, &ev);
+    if (rc != 0)
+        goto out;
+    if (ev.type == YAML_STREAM_END_EVENT) {
+        yaml_event_delete(&ev);
+        goto out;
+    }
+    yaml_event_delete(&ev); /* document start */
+    rc = next_event(&ld, &ev);
+    if (rc != 0)
+        goto out;
+    rc = load_node(&ld, &ev, 1, root);
+    if (rc != 0)
+        goto out;
+    rc = next_event(&ld, &ev); /* document end */
+    if (rc != 0)
+        goto out;
+    yaml_event_delete(&ev);
+    rc = next_event(&ld, &ev);
+    if (rc != 0)
+        goto out;
+    if (ev.type != YAML_STREAM_END_EVENT)
+        rc = err_set(e, ERR_INVALID, "%s:%d:%d: a data file holds one yaml document, found another", path,
+                     (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1);
+    yaml_event_delete(&ev);
+out:
+    yaml_parser_delete(&ld.parser);
+    if (rc != 0) {
+        node_free(*root);
+        *root = NULL;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Validation context: problems are collected, not returned one by one.      */
+
+enum ref { REF_NONE, REF_ABILITY, REF_SKILL, REF_LANGUAGE, REF_CLASS, REF_RACE };
+
+struct ctx {
+    struct ruleset *rs;
+    struct arena **arena;
+    const char *path; /* the file being validated */
+    int code;         /* the first problem's code */
+    size_t nerrs;
+    char msgs[MAX_REPORTED][320];
+};
+
+static void bad(struct ctx *c, const struct ynode *n, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void bad(struct ctx *c, const struct ynode *n, int code, const char *fmt, ...)
+{
+    if (c->nerrs == 0)
+        c->code = code;
+    if (c->nerrs < MAX_REPORTED) {
+        char m[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m, sizeof(m), fmt, ap);
+        va_end(ap);
+        if (n != NULL)
+            snprintf(c->msgs[c->nerrs], sizeof(c->msgs[0]), "%s:%d:%d: %s", c->path, n->line, n->col, m);
+        else
+            snprintf(c->msgs[c->nerrs], sizeof(c->msgs[0]), "%s: %s", c->path, m);
+    }
+    c->nerrs++;
+}
+
+static const char *kind_name(const struct ynode *n)
+{
+    return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "a scalar";
+}
+
+/*
+ * Check that `n` is a mapping whose keys are distinct scalars among `keys`
+ * (NULL-terminated) and that each of `required` (NULL-terminated, or NULL) is
+ * present. Returns 1 when `n` is a mapping (even with bad keys), else 0.
+ */
+static int check_map(struct ctx *c, const struct ynode *n, const char *what, const char *const *keys,
+                     const char *const *required)
+{
+    if (n->kind != Y_MAP) {
+        bad(c, n, ERR_INVALID, "%s must be a mapping, not %s", what, kind_name(n));
+        return 0;
+    }
+    for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+        const struct ynode *k = n->kids[i];
+        int known = 0;
+        if (k->kind != Y_SCALAR) {
+            bad(c, k, ERR_INVALID, "a key of %s must be a scalar", what);
+            continue;
+        }
+        for (size_t j = 0; keys[j] != NULL; j++)
+            if (strcmp(keys[j], k->text) == 0)
+                known = 1;
+        if (!known)
+            bad(c, k, ERR_INVALID, "unknown key \"%.60s\" in %s", k->text, what);
+        for (size_t j = 0; j < i; j += 2)
+            if (n->kids[j]->kind == Y_SCALAR && strcmp(n->kids[j]->text, k->text) == 0)
+                bad(c, k, ERR_INVALID, "duplicate key \"%.60s\" in %s", k->text, what);
+    }
+    for (size_t j = 0; required != NULL && required[j] != NULL; j++) {
+        int found = 0;
+        for (size_t i = 0; i + 1 < n->nkids; i += 2)
+            if (n->kids[i]->kind == Y_SCALAR && strcmp(n->kids[i]->text, required[j]) == 0)
+                found = 1;
+        if (!found)
+            bad(c, n, ERR_INVALID, "%s lacks \"%s\"", what, required[j]);
+    }
+    return 1;
+}
+
+/* The value of `key` in mapping `n`, or NULL. */
+static const struct ynode *get(const struct ynode *n, const char *key)
+{
+    if (n == NULL || n->kind != Y_MAP)
+        return NULL;
+    for (size_t i = 0; i + 1 < n->nkids; i += 2)
+        if (n->kids[i]->kind == Y_SCALAR && strcmp(n->kids[i]->text, key) == 0)
+            return n->kids[i + 1];
+    return NULL;
+}
+
+static int ref_exists(const struct ruleset *rs, enum ref ref, const char *s)
+{
+    switch (ref) {
+    case REF_ABILITY: return ruleset_ability(rs, s) != NULL;
+    case REF_SKILL: return ruleset_skill(rs, s) != NULL;
+    case REF_LANGUAGE: return ruleset_language(rs, s) != NULL;
+    case REF_CLASS: return ruleset_class(rs, s) != NULL;
+    case REF_RACE: return ruleset_race(rs, s) != NULL;
+    default: return 1;
+    }
+}
+
+static const char *ref_name(enum ref ref)
+{
+    switch (ref) {
+    case REF_ABILITY: return "ability";
+    case REF_SKILL: return "skill";
+    case REF_LANGUAGE: return "language";
+    case REF_CLASS: return "class";
+    case REF_RACE: return "race";
+    default: return "thing";
+    }
+}
+
+/* A slug: [a-z0-9] words joined by single '-'. */
+static int is_slug(const char *s)
+{
+    if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9'))
+        return 0;
+    for (const char *p = s; *p; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p == '-' && p[1] != '-' && p[1] != '\0');
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Scalar `n` as an arena string; NULL (and a problem) unless a non-empty scalar of at most RULESET_MAX_STR bytes. */
+static const char *scalar_str(struct ctx *c, const struct ynode *n, const char *what, int slug, enum ref ref)
+{
+    if (n->kind != Y_SCALAR) {
+        bad(c, n, ERR_INVALID, "%s must be a string, not %s", what, kind_name(n));
+        return NULL;
+    }
+    if (n->len == 0 || n->len > RULESET_MAX_STR || strlen(n->text) != n->len) {
+        bad(c, n, n->len > RULESET_MAX_STR ? ERR_TOO_LARGE : ERR_INVALID, "%s must be 1 to %d bytes without NUL", what,
+            RULESET_MAX_STR);
+        return NULL;
+    }
+    if (slug && !is_slug(n->text)) {
+        bad(c, n, ERR_INVALID, "%s \"%.60s\" is not a slug (a-z, 0-9, '-')", what, n->text);
+        return NULL;
+    }
+    if (ref != REF_NONE && !ref_exists(c->rs, ref, n->text)) {
+        bad(c, n, ERR_INVALID, "%s \"%.60s\" is not a known %s", what, n->text, ref_name(ref));
+        return NULL;
+    }
+    char *s = arena_alloc(c->arena, n->len + 1);
+    memcpy(s, n->text, n->len + 1);
+    return s;
+}
+
+/* String `key` of mapping `m` (required: checked by check_map), or NULL. */
+static const char *str_at(struct ctx *c, const struct ynode *m, const char *key, int slug, enum ref ref)
+{
+    const struct ynode *v = get(m, key);
+    return v != NULL ? scalar_str(c, v, key, slug, ref) : NULL;
+}
+
+/* Integer `key` of mapping `m` in [min, max]; `def` when absent or bad. */
+static int int_at(struct ctx *c, const struct ynode *m, const char *key, int min, int max, int def)
+{
+    const struct ynode *v = get(m, key);
+    char *end;
+    long x;
+
+    if (v == NULL)
+        return def;
+    if (v->kind != Y_SCALAR || !v->plain || v->len == 0 || v->len > 12) {
+        bad(c, v, ERR_INVALID, "%s must be an integer", key);
+        return def;
+    }
+    errno = 0;
+    x = strtol(v->text, &end, 10);
+    if (*end != '\0' || errno != 0) {
+        bad(c, v, ERR_INVALID, "%s must be an integer, not \"%.30s\"", key, v->text);
+        return def;
+    }
+    if (x < min || x > max) {
+        bad(c, v, ERR_INVALID, "%s must be between %d and %d, not %ld", key, min, max, x);
+        return def;
+    }
+    return (int)x;
+}
+
+/* Boolean `key` of mapping `m` (true/false); `def` when absent or bad. */
+static int bool_at(struct ctx *c, const struct ynode *m, const char *key, int def)
+{
+    const struct ynode *v = get(m, key);
+    if (v == NULL)
+        return def;
+    if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "true") == 0)
+        return 1;
+    if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "false") == 0)
+        return 0;
+    bad(c, v, ERR_INVALID, "%s must be true or false", key);
+    return def;
+}
+
+/* List of slugs `key` of mapping `m`, each resolving under `ref`, without duplicates. */
+static struct rs_strs strs_of(struct ctx *c, const struct ynode *v, const char *key, enum ref ref)
+{
+    struct rs_strs out = {NULL, 0};
+    const char **a;
+
+    if (v == NULL)
+        return out;
+    if (v->kind != Y_SEQ) {
+        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, kind_name(v));
+        return out;
+    }
+    a = arena_alloc(c->arena, (v->nkids + 1) * sizeof(*a));
+    for (size_t i = 0; i < v->nkids; i++) {
+        const char *s = scalar_str(c, v->kids[i], key, 1, ref);
+        if (s == NULL)
+            continue;
+        for (size_t j = 0; j < out.n; j++)
+            if (strcmp(a[j], s) == 0)
+                bad(c, v->kids[i], ERR_INVALID, "\"%s\" is listed twice in %s", s, key);
+        a[out.n++] = s;
+    }
+    out.v = a;
+    return out;
+}
+
+static struct rs_strs strs_at(struct ctx *c, const struct ynode *m, const char *key, enum ref ref)
+{
+    return strs_of(c, get(m, key), key, ref);
+}
+
+/* `key: {count: N, from: any | [slugs]}` of mapping `m`; all zero when absent. */
+static struct rs_choice choice_at(struct ctx *c, const struct ynode *m, const char *key, enum ref ref, int allow_any)
+{
+    static const char *const keys[] = {"count", "from", NULL};
+    struct rs_choice ch = {0, 0, {NULL, 0}};
+    const struct ynode *v = get(m, key), *from;
+
+    if (v == NULL || !check_map(c, v, key, keys, keys))
+        return ch;
+    ch.count = int_at(c, v, "count", 1, 20, 0);
+    from = get(v, "from");
+    if (from == NULL)
+        return ch;
+    if (from->kind == Y_SCALAR && strcmp(from->text, "any") == 0 && allow_any) {
+        ch.any = 1;
+        return ch;
+    }
+    if (from->kind == Y_SCALAR && strcmp(from->text, "class") == 0 && allow_any == 2)
+        return ch; /* multiclass: from the class's own list (from.n == 0) */
+    ch.from = strs_of(c, from, "from", ref);
+    if (ref != REF_NONE && ch.from.n > 0 && (size_t)ch.count > ch.from.n)
+        bad(c, v, ERR_INVALID, "%s chooses %d from only %zu", key, ch.count, ch.from.n);
+    return ch;
+}
+
+/* The sequence `key` of the file's top-level mapping, or NULL (with a problem) when missing or not a list. */
+static const struct ynode *top_list(struct ctx *c, const struct ynode *root, const char *key)
+{
+    const struct ynode *v = get(root, key);
+    if (v == NULL) {
+        bad(c, root, ERR_INVALID, "missing \"%s\"", key);
+        return NULL;
+    }
+    if (v->kind != Y_SEQ) {
+        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, kind_name(v));
+        return NULL;
+    }
+    return v;
+}
+
+static void expect_count(struct ctx *c, const struct ynode *list, const char *what, size_t want)
+{
+    if (list != NULL && list->nkids != want)
+        bad(c, list, ERR_INVALID, "expected %zu %s, found %zu", want, what, list->nkids);
+}
+
+/* Report an index already used by an earlier entry (index at offset `off` of each of `n` structs of `size`). */
+static void unique_index(struct ctx *c, const struct ynode *entry, const void *arr, size_t n, size_t size,
+                         const char *index)
+{
+    if (index == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const char *other = *(const char *const *)((const char *)arr + i * size);
+        if (other != NULL && strcmp(other, index) == 0)
+            bad(c, get(entry, "index"), ERR_INVALID, "duplicate index \"%s\"", index);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* The domains, in load order: each may refer to those before it.           */
+
+static void load_abilities(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"abilities", NULL};
+    static const char *const keys[] = {"index", "name", NULL};
+    const struct ynode *l;
+    struct rs_ability *a;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "abilities")) == NULL)
+        return;
+    expect_count(c, l, "abilities", RULESET_ABILITIES);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        if (!check_map(c, m, "an ability", keys, keys))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+    }
+    c->rs->abilities = a;
+    c->rs->nabilities = l->nkids;
+}
+
+static void load_skills(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"skills", NULL};
+    static const char *const keys[] = {"index", "name", "ability", NULL};
+    const struct ynode *l;
+    struct rs_skill *a;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "skills")) == NULL)
+        return;
+    expect_count(c, l, "skills", 18);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        if (!check_map(c, m, "a skill", keys, keys))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        a[i].ability = str_at(c, m, "ability", 1, REF_ABILITY);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+    }
+    c->rs->skills = a;
+    c->rs->nskills = l->nkids;
+}
+
+static void load_alignments(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"alignments", NULL};
+    static const char *const keys[] = {"index", "name", "abbreviation", NULL};
+    const struct ynode *l;
+    struct rs_alignment *a;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "alignments")) == NULL)
+        return;
+    expect_count(c, l, "alignments", 9);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        if (!check_map(c, m, "an alignment", keys, keys))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        a[i].abbreviation = str_at(c, m, "abbreviation", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+    }
+    c->rs->alignments = a;
+    c->rs->nalignments = l->nkids;
+}
+
+static void load_languages(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"languages", NULL};
+    static const char *const keys[] = {"index", "name", "type", NULL};
+    const struct ynode *l;
+    struct rs_language *a;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "languages")) == NULL)
+        return;
+    expect_count(c, l, "languages", 16);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        if (!check_map(c, m, "a language", keys, keys))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        const char *type = str_at(c, m, "type", 1, REF_NONE);
+        if (type != NULL && strcmp(type, "standard") != 0 && strcmp(type, "exotic") != 0)
+            bad(c, get(m, "type"), ERR_INVALID, "type must be standard or exotic, not \"%s\"", type);
+        a[i].exotic = type != NULL && strcmp(type, "exotic") == 0;
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+    }
+    c->rs->languages = a;
+    c->rs->nlanguages = l->nkids;
+}
+
+static void load_xp(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"levels", NULL};
+    static const char *const keys[] = {"level", "xp", "proficiency_bonus", NULL};
+    const struct ynode *l;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "levels")) == NULL)
+        return;
+    expect_count(c, l, "levels", RULESET_LEVELS);
+    for (size_t i = 0; i < l->nkids && i < RULESET_LEVELS; i++) {
+        const struct ynode *m = l->kids[i];
+        struct rs_xp_level *x = &c->rs->xp[i];
+        if (!check_map(c, m, "a level", keys, keys))
+            continue;
+        x->level = int_at(c, m, "level", 1, RULESET_LEVELS, 0);
+        x->xp = int_at(c, m, "xp", 0, 100000000, 0);
+        x->proficiency_bonus = int_at(c, m, "proficiency_bonus", 1, 10, 0);
+        if (x->level != (int)i + 1)
+            bad(c, m, ERR_INVALID, "level %d is out of order (expected %zu)", x->level, i + 1);
+        if (i > 0 && x->xp <= c->rs->xp[i - 1].xp)
+            bad(c, get(m, "xp"), ERR_INVALID, "xp must grow with the level");
+    }
+}
+
+/* Ability bonuses `{ability: bonus, ...}` into b[] by ability position. */
+static void bonuses_at(struct ctx *c, const struct ynode *m, const char *key, int *b)
+{
+    const struct ynode *v = get(m, key);
+    if (v == NULL)
+        return;
+    if (v->kind != Y_MAP) {
+        bad(c, v, ERR_INVALID, "%s must be a mapping, not %s", key, kind_name(v));
+        return;
+    }
+    for (size_t i = 0; i + 1 < v->nkids; i += 2) {
+        const struct ynode *k = v->kids[i];
+        const char *ab = scalar_str(c, k, "an ability bonus", 1, REF_ABILITY);
+        int pos = ab != NULL ? ruleset_ability_pos(c->rs, ab) : -1;
+        if (pos < 0)
+            continue;
+        if (b[pos] != 0)
+            bad(c, k, ERR_INVALID, "duplicate bonus for \"%s\"", ab);
+        b[pos] = int_at(c, v, ab, -5, 5, 0);
+    }
+}
+
+static void effects_at(struct ctx *c, const struct ynode *m, struct rs_effects *fx)
+{
+    static const char *const keys[] = {"darkvision",          "hp_per_level",
+                                       "skill_proficiencies", "weapon_proficiencies",
+                                       "armor_proficiencies", "tool_proficiencies",
+                                       "tool_choices",        "resistances",
+                                       "skill_choices",       "language_choices",
+                                       "cantrip_choices",     "heavy_armor_no_speed_penalty",
+                                       "ancestry_choice",     NULL};
+    static const char *const ckeys[] = {"count", "class", "ability", NULL};
+    const struct ynode *v = get(m, "effects"), *cc;
+
+    if (v == NULL || !check_map(c, v, "effects", keys, NULL))
+        return;
+    fx->darkvision = int_at(c, v, "darkvision", 0, 1000, 0);
+    fx->hp_per_level = int_at(c, v, "hp_per_level", 0, 10, 0);
+    fx->skill_proficiencies = strs_at(c, v, "skill_proficiencies", REF_SKILL);
+    fx->weapon_proficiencies = strs_at(c, v, "weapon_proficiencies", REF_NONE);
+    fx->armor_proficiencies = strs_at(c, v, "armor_proficiencies", REF_NONE);
+    fx->tool_proficiencies = strs_at(c, v, "tool_proficiencies", REF_NONE);
+    fx->tool_choices = choice_at(c, v, "tool_choices", REF_NONE, 0);
+    fx->resistances = strs_at(c, v, "resistances", REF_NONE);
+    fx->skill_choices = int_at(c, v, "skill_choices", 0, 18, 0);
+    fx->language_choices = int_at(c, v, "language_choices", 0, 16, 0);
+    fx->heavy_armor_no_speed_penalty = bool_at(c, v, "heavy_armor_no_speed_penalty", 0);
+    fx->ancestry_choice = bool_at(c, v, "ancestry_choice", 0);
+    cc = get(v, "cantrip_choices");
+    if (cc != NULL && check_map(c, cc, "cantrip_choices", ckeys, ckeys)) {
+        const char **cls = arena_alloc(c->arena, sizeof(*cls));
+        fx->cantrip_choices.count = int_at(c, cc, "count", 1, 10, 0);
+        cls[0] = str_at(c, cc, "class", 1, REF_CLASS);
+        fx->cantrip_choices.from.v = cls;
+        fx->cantrip_choices.from.n = cls[0] != NULL;
+        fx->cantrip_ability = str_at(c, cc, "ability", 1, REF_ABILITY);
+    }
+}
+
+static void traits_at(struct ctx *c, const struct ynode *m, const struct rs_trait **out, size_t *n)
+{
+    static const char *const keys[] = {"index", "name", "effects", NULL};
+    static const char *const req[] = {"index", "name", NULL};
+    const struct ynode *l = get(m, "traits");
+    struct rs_trait *t;
+
+    *out = NULL;
+    *n = 0;
+    if (l == NULL)
+        return;
+    if (l->kind != Y_SEQ) {
+        bad(c, l, ERR_INVALID, "traits must be a list, not %s", kind_name(l));
+        return;
+    }
+    t = arena_alloc(c->arena, l->nkids * sizeof(*t));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *tm = l->kids[i];
+        if (!check_map(c, tm, "a trait", keys, req))
+            continue;
+        t[i].index = str_at(c, tm, "index", 1, REF_NONE);
+        t[i].name = str_at(c, tm, "name", 0, REF_NONE);
+        unique_index(c, tm, t, i, sizeof(*t), t[i].index);
+        effects_at(c, tm, &t[i].effects);
+    }
+    *out = t;
+    *n = l->nkids;
+}
+
+static void load_races(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"races", "subraces", "draconic_ancestries", NULL};
+    static const char *const rkeys[] = {
+        "index",  "name", "size", "speed", "ability_bonuses", "ability_bonus_choices", "languages", "language_choices",
+        "traits", NULL};
+    static const char *const rreq[] = {"index",           "name",      "size",   "speed",
+                                       "ability_bonuses", "languages", "traits", NULL};
+    static const char *const bkeys[] = {"count", "bonus", "exclude", NULL};
+    static const char *const skeys[] = {"index", "name", "race", "ability_bonuses", "traits", NULL};
+    static const char *const akeys[] = {"index", "name", "damage_type", "shape", "length", "width", "save", NULL};
+    const struct ynode *l;
+
+    if (!check_map(c, root, "the file", top, top))
+        return;
+    if ((l = top_list(c, root, "races")) != NULL) {
+        struct rs_race *a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+        expect_count(c, l, "races", 9);
+        for (size_t i = 0; i < l->nkids; i++) {
+            const struct ynode *m = l->kids[i], *bc;
+            if (!check_map(c, m, "a race", rkeys, rreq))
+                continue;
+            a[i].index = str_at(c, m, "index", 1, REF_NONE);
+            a[i].name = str_at(c, m, "name", 0, REF_NONE);
+            unique_index(c, m, a, i, sizeof(*a), a[i].index);
+            const char *size = str_at(c, m, "size", 1, REF_NONE);
+            if (size != NULL && strcmp(size, "small") != 0 && strcmp(size, "medium") != 0)
+                bad(c, get(m, "size"), ERR_INVALID, "size must be small or medium, not \"%s\"", size);
+            a[i].small = size != NULL && strcmp(size, "small") == 0;
+            a[i].speed = int_at(c, m, "speed", 5, 120, 0);
+            bonuses_at(c, m, "ability_bonuses", a[i].ability_bonuses);
+            if ((bc = get(m, "ability_bonus_choices")) != NULL &&
+                check_map(c, bc, "ability_bonus_choices", bkeys, bkeys)) {
+                a[i].bonus_choices.count = int_at(c, bc, "count", 1, RULESET_ABILITIES, 0);
+                a[i].bonus_choice_amount = int_at(c, bc, "bonus", 1, 2, 0);
+                a[i].bonus_choices.from = strs_at(c, bc, "exclude", REF_ABILITY);
+            }
+            a[i].languages = strs_at(c, m, "languages", REF_LANGUAGE);
+            a[i].language_choices = int_at(c, m, "language_choices", 0, 16, 0);
+            traits_at(c, m, &a[i].traits, &a[i].ntraits);
+        }
+        c->rs->races = a;
+        c->rs->nraces = l->nkids;
+    }
+    if ((l = top_list(c, root, "subraces")) != NULL) {
+        struct rs_subrace *a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+        expect_count(c, l, "subraces", 4);
+        for (size_t i = 0; i < l->nkids; i++) {
+            const struct ynode *m = l->kids[i];
+            if (!check_map(c, m, "a subrace", skeys, skeys))
+                continue;
+            a[i].index = str_at(c, m, "index", 1, REF_NONE);
+            a[i].name = str_at(c, m, "name", 0, REF_NONE);
+            a[i].race = str_at(c, m, "race", 1, REF_RACE);
+            unique_index(c, m, a, i, sizeof(*a), a[i].index);
+            if (a[i].index != NULL && ruleset_race(c->rs, a[i].index) != NULL)
+                bad(c, get(m, "index"), ERR_INVALID, "subrace \"%s\" has the index of a race", a[i].index);
+            bonuses_at(c, m, "ability_bonuses", a[i].ability_bonuses);
+            traits_at(c, m, &a[i].traits, &a[i].ntraits);
+        }
+        c->rs->subraces = a;
+        c->rs->nsubraces = l->nkids;
+    }
+    if ((l = top_list(c, root, "draconic_ancestries")) != NULL) {
+        struct rs_ancestry *a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+        expect_count(c, l, "draconic ancestries", 10);
+        for (size_t i = 0; i < l->nkids; i++) {
+            const struct ynode *m = l->kids[i];
+            if (!check_map(c, m, "a draconic ancestry", akeys, akeys))
+                continue;
+            a[i].index = str_at(c, m, "index", 1, REF_NONE);
+            a[i].name = str_at(c, m, "name", 0, REF_NONE);
+            a[i].damage_type = str_at(c, m, "damage_type", 1, REF_NONE);
+            unique_index(c, m, a, i, sizeof(*a), a[i].index);
+            const char *shape = str_at(c, m, "shape", 1, REF_NONE);
+            if (shape != NULL && strcmp(shape, "line") != 0 && strcmp(shape, "cone") != 0)
+                bad(c, get(m, "shape"), ERR_INVALID, "shape must be line or cone, not \"%s\"", shape);
+            a[i].cone = shape != NULL && strcmp(shape, "cone") == 0;
+            a[i].length = int_at(c, m, "length", 5, 300, 0);
+            a[i].width = int_at(c, m, "width", 0, 300, 0);
+            a[i].save = str_at(c, m, "save", 1, REF_ABILITY);
+        }
+        c->rs->ancestries = a;
+        c->rs->nancestries = l->nkids;
+    }
+}
+
+static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *cls)
+{
+    static const char *const keys[] = {"level", "proficiency_bonus", "asi", "features", NULL};
+    static const char *const req[] = {"level", "proficiency_bonus", "asi", NULL};
+    const struct ynode *l = get(m, "levels");
+
+    if (l == NULL)
+        return;
+    if (l->kind != Y_SEQ) {
+        bad(c, l, ERR_INVALID, "levels must be a list, not %s", kind_name(l));
+        return;
+    }
+    expect_count(c, l, "levels", RULESET_LEVELS);
+    for (size_t i = 0; i < l->nkids && i < RULESET_LEVELS; i++) {
+        const struct ynode *lm = l->kids[i];
+        struct rs_class_level *lv = &cls->levels[i];
+        if (!check_map(c, lm, "a level", keys, req))
+            continue;
+        lv->level = int_at(c, lm, "level", 1, RULESET_LEVELS, 0);
+        lv->proficiency_bonus = int_at(c, lm, "proficiency_bonus", 1, 10, 0);
+        lv->asi = bool_at(c, lm, "asi", 0);
+        lv->features = strs_at(c, lm, "features", REF_NONE);
+        if (lv->level != (int)i + 1)
+            bad(c, lm, ERR_INVALID, "level %d is out of order (expected %zu)", lv->level, i + 1);
+        else if (c->rs->xp[i].level == lv->level && c->rs->xp[i].proficiency_bonus != lv->proficiency_bonus)
+            bad(c, get(lm, "proficiency_bonus"), ERR_INVALID,
+                "proficiency bonus %d at level %d differs from xp.yaml's %d", lv->proficiency_bonus, lv->level,
+                c->rs->xp[i].proficiency_bonus);
+    }
+}
+
+static void load_classes(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"classes", NULL};
+    static const char *const keys[] = {
+        "index", "name",         "hit_die",    "saving_throws", "skill_choices", "armor",  "weapons",
+        "tools", "tool_choices", "multiclass", "subclass",      "spellcasting",  "levels", NULL};
+    static const char *const req[] = {"index",    "name",   "hit_die", "saving_throws", "skill_choices", "multiclass",
+                                      "subclass", "levels", NULL};
+    static const char *const mkeys[] = {"prerequisites", "proficiencies", "skill_choices", "tool_choices", NULL};
+    static const char *const mreq[] = {"prerequisites", NULL};
+    static const char *const pkeys[] = {"all_of", "any_of", NULL};
+    static const char *const qkeys[] = {"ability", "minimum", NULL};
+    static const char *const subkeys[] = {"index", "name", "level", NULL};
+    static const char *const spkeys[] = {"level", "ability", NULL};
+    const struct ynode *l;
+    struct rs_class *a;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "classes")) == NULL)
+        return;
+    expect_count(c, l, "classes", 12);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i], *mc, *v;
+        if (!check_map(c, m, "a class", keys, req))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+        a[i].hit_die = int_at(c, m, "hit_die", 4, 20, 0);
+        if ((v = get(m, "hit_die")) != NULL && a[i].hit_die % 2 != 0)
+            bad(c, v, ERR_INVALID, "hit_die must be an even number of sides");
+        a[i].saving_throws = strs_at(c, m, "saving_throws", REF_ABILITY);
+        if ((v = get(m, "saving_throws")) != NULL && a[i].saving_throws.n != 2)
+            bad(c, v, ERR_INVALID, "a class has 2 saving throws, not %zu", a[i].saving_throws.n);
+        a[i].skill_choices = choice_at(c, m, "skill_choices", REF_SKILL, 1);
+        a[i].armor = strs_at(c, m, "armor", REF_NONE);
+        a[i].weapons = strs_at(c, m, "weapons", REF_NONE);
+        a[i].tools = strs_at(c, m, "tools", REF_NONE);
+        a[i].tool_choices = choice_at(c, m, "tool_choices", REF_NONE, 0);
+        if ((mc = get(m, "multiclass")) != NULL && check_map(c, mc, "multiclass", mkeys, mreq)) {
+            const struct ynode *p = get(mc, "prerequisites"), *pl = NULL;
+            if (p != NULL && check_map(c, p, "prerequisites", pkeys, NULL)) {
+                pl = get(p, "all_of");
+                if (get(p, "any_of") != NULL) {
+                    if (pl != NULL)
+                        bad(c, p, ERR_INVALID, "prerequisites has all_of or any_of, not both");
+                    pl = get(p, "any_of");
+                    a[i].multiclass.any_of = 1;
+                }
+                if (pl == NULL)
+                    bad(c, p, ERR_INVALID, "prerequisites needs all_of or any_of");
+                else if (pl->kind != Y_SEQ || pl->nkids == 0)
+                    bad(c, pl, ERR_INVALID, "prerequisites must be a non-empty list");
+                else {
+                    struct rs_prereq *q = arena_alloc(c->arena, pl->nkids * sizeof(*q));
+                    for (size_t j = 0; j < pl->nkids; j++) {
+                        if (!check_map(c, pl->kids[j], "a prerequisite", qkeys, qkeys))
+                            continue;
+                        q[j].ability = str_at(c, pl->kids[j], "ability", 1, REF_ABILITY);
+                        q[j].minimum = int_at(c, pl->kids[j], "minimum", 1, 30, 0);
+                    }
+                    a[i].multiclass.prereqs = q;
+                    a[i].multiclass.nprereqs = pl->nkids;
+                }
+            }
+            a[i].multiclass.proficiencies = strs_at(c, mc, "proficiencies", REF_NONE);
+            a[i].multiclass.skill_choices = choice_at(c, mc, "skill_choices", REF_SKILL, 2);
+            a[i].multiclass.tool_choices = choice_at(c, mc, "tool_choices", REF_NONE, 0);
+        }
+        if ((v = get(m, "subclass")) != NULL && check_map(c, v, "subclass", subkeys, subkeys)) {
+            a[i].subclass_index = str_at(c, v, "index", 1, REF_NONE);
+            a[i].subclass_name = str_at(c, v, "name", 0, REF_NONE);
+            a[i].subclass_level = int_at(c, v, "level", 1, RULESET_LEVELS, 0);
+        }
+        if ((v = get(m, "spellcasting")) != NULL && check_map(c, v, "spellcasting", spkeys, spkeys)) {
+            a[i].spellcasting_level = int_at(c, v, "level", 1, RULESET_LEVELS, 0);
+            a[i].spellcasting_ability = str_at(c, v, "ability", 1, REF_ABILITY);
+        }
+        class_levels(c, m, &a[i]);
+    }
+    c->rs->classes = a;
+    c->rs->nclasses = l->nkids;
+}
+
+static void load_backgrounds(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"backgrounds", NULL};
+    static const char *const keys[] = {
+        "index",           "name", "skill_proficiencies", "language_choices", "equipment", "starting_gold", "feature",
+        "characteristics", NULL};
+    static const char *const req[] = {"index", "name", "skill_proficiencies", "feature", NULL};
+    static const char *const fkeys[] = {"index", "name", NULL};
+    static const char *const chkeys[] = {"personality_traits", "personality_picks", "ideals", "bonds", "flaws", NULL};
+    const struct ynode *l, *v;
+    struct rs_background *a;
+
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "backgrounds")) == NULL)
+        return;
+    if (l->nkids == 0)
+        bad(c, l, ERR_INVALID, "expected at least 1 background, found 0");
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        if (!check_map(c, m, "a background", keys, req))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+        a[i].skill_proficiencies = strs_at(c, m, "skill_proficiencies", REF_SKILL);
+        a[i].language_choices = int_at(c, m, "language_choices", 0, 16, 0);
+        a[i].equipment = strs_at(c, m, "equipment", REF_NONE);
+        a[i].starting_gold = int_at(c, m, "starting_gold", 0, 100000, 0);
+        if ((v = get(m, "feature")) != NULL && check_map(c, v, "feature", fkeys, fkeys)) {
+            a[i].feature_index = str_at(c, v, "index", 1, REF_NONE);
+            a[i].feature_name = str_at(c, v, "name", 0, REF_NONE);
+        }
+        if ((v = get(m, "characteristics")) != NULL && check_map(c, v, "characteristics", chkeys, chkeys)) {
+            a[i].personality_die = int_at(c, v, "personality_traits", 2, 100, 0);
+            a[i].personality_picks = int_at(c, v, "personality_picks", 1, 10, 0);
+            a[i].ideal_die = int_at(c, v, "ideals", 2, 100, 0);
+            a[i].bond_die = int_at(c, v, "bonds", 2, 100, 0);
+            a[i].flaw_die = int_at(c, v, "flaws", 2, 100, 0);
+        }
+    }
+    c->rs->backgrounds = a;
+    c->rs->nbackgrounds = l->nkids;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Loading.                                                                  */
+
+static const struct {
+    const char *file;
+    void (*load)(struct ctx *, const struct ynode *);
+} files[] = {
+    {"abilities.yaml", load_abilities},
+    {"skills.yaml", load_skills},
+    {"alignments.yaml", load_alignments},
+    {"languages.yaml", load_languages},
+    {"xp.yaml", load_xp},
+    {"classes.yaml", load_classes},
+    {"races.yaml", load_races},
+    {"backgrounds.yaml", load_backgrounds},
+};
+
+int ruleset_load(const char *dir, struct ruleset **out, struct err *e)
+{
+    struct arena *arena = NULL;
+    struct ctx *c = xcalloc(1, sizeof(*c));
+    struct ruleset *rs;
+    int rc = 0;
+
+    *out = NULL;
+    rs = arena_alloc(&arena, sizeof(*rs));
+    c->rs = rs;
+    c->arena = &arena;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[MAX_PATH];
+        char *buf = NULL;
+        size_t len;
+        struct ynode *root = NULL;
+
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, files[i].file) >= sizeof(path)) {
+            rc = err_set(e, ERR_TOO_LARGE, "data folder path is too long");
+            goto out;
+        }
+        rc = read_bounded(path, RULESET_MAX_FILE, &buf, &len, e);
+        if (rc == 0)
+            rc = load_yaml(path, buf, len, &root, e);
+        free(buf);
+        if (rc != 0)
+            goto out;
+        c->path = path;
+        if (root == NULL)
+            bad(c, NULL, ERR_INVALID, "the file is empty");
+        else
+            files[i].load(c, root);
+        node_free(root);
+        if (c->nerrs > 0 && (c->rs->nabilities != RULESET_ABILITIES || i < 1)) {
+            /* without the abilities every later reference fails: stop here */
+            break;
+        }
+    }
+    if (c->nerrs > 0) {
+        char msg[sizeof(e->msg)];
+        size_t off = 0;
+        for (size_t i = 0; i < c->nerrs && i < MAX_REPORTED; i++) {
+            int n = snprintf(msg + off, sizeof(msg) - off, "%s%s", i ? "; " : "", c->msgs[i]);
+            if (n < 0 || (size_t)n >= sizeof(msg) - off) {
+                off = sizeof(msg) - 1;
+                break;
+            }
+            off += (size_t)n;
+        }
+        if (c->nerrs > MAX_REPORTED && off < sizeof(msg) - 1)
+            snprintf(msg + off, sizeof(msg) - off, " (%zu problems in all)", c->nerrs);
+        rc = err_set(e, c->code, "%s", msg);
+        goto out;
+    }
+    rs->arena = arena;
+    *out = rs;
+    arena = NULL;
+out:
+    free(c);
+    arena_free(arena);
+    return rc;
+}
+
+void ruleset_free(struct ruleset *rs)
+{
+    if (rs != NULL)
+        arena_free(rs->arena); /* rs itself lives in the arena */
+}
+
+/* ------------------------------------------------------------------------- */
+/* Lookups: linear scans; the tables are small.                              */
+
+#define FIND(arr, n, index)                                                                                            \
+    do {                                                                                                               \
+        if (rs == NULL || (index) == NULL)                                                                             \
+            return NULL;                                                                                               \
+        for (size_t i_ = 0; i_ < rs->n; i_++)                                                                          \
+            if (rs->arr[i_].index != NULL && strcmp(rs->arr[i_].index, (index)) == 0)                                  \
+                return &rs->arr[i_];                                                                                   \
+        return NULL;                                                                                                   \
+    } while (0)
+
+const struct rs_ability *ruleset_ability(const struct ruleset *rs, const char *index)
+{
+    FIND(abilities, nabilities, index);
+}
+const struct rs_skill *ruleset_skill(const struct ruleset *rs, const char *index)
+{
+    FIND(skills, nskills, index);
+}
+const struct rs_alignment *ruleset_alignment(const struct ruleset *rs, const char *index)
+{
+    FIND(alignments, nalignments, index);
+}
+const struct rs_language *ruleset_language(const struct ruleset *rs, const char *index)
+{
+    FIND(languages, nlanguages, index);
+}
+const struct rs_race *ruleset_race(const struct ruleset *rs, const char *index)
+{
+    FIND(races, nraces, index);
+}
+const struct rs_subrace *ruleset_subrace(const struct ruleset *rs, const char *index)
+{
+    FIND(subraces, nsubraces, index);
+}
+const struct rs_ancestry *ruleset_ancestry(const struct ruleset *rs, const char *index)
+{
+    FIND(ancestries, nancestries, index);
+}
+const struct rs_class *ruleset_class(const struct ruleset *rs, const char *index)
+{
+    FIND(classes, nclasses, index);
+}
+const struct rs_background *ruleset_background(const struct ruleset *rs, const char *index)
+{
+    FIND(backgrounds, nbackgrounds, index);
+}
+
+int ruleset_ability_pos(const struct ruleset *rs, const char *index)
+{
+    const struct rs_ability *a = ruleset_ability(rs, index);
+    return a != NULL ? (int)(a - rs->abilities) : -1;
+}
+
+const struct rs_class_level *ruleset_class_level(const struct rs_class *cls, int level)
+{
+    if (cls == NULL || level < 1 || level > RULESET_LEVELS)
+        return NULL;
+    return &cls->levels[level - 1];
+}

@@ -1,0 +1,209 @@
+/*
+ * rules/ruleset.h - the SRD tables the rules engine reads: abilities, skills,
+ * alignments, languages, races (with subraces, traits and draconic ancestries),
+ * classes (with their 1..20 level tables), backgrounds and the XP table.
+ *
+ * ruleset_load() reads the YAML files of rules/data/ once, validates all of
+ * them (unknown keys, types, ranges, cross-references, expected counts) and
+ * returns an immutable struct ruleset; nothing changes it afterwards, so any
+ * number of threads may read it. It owns every string and array it points to;
+ * lookups return const pointers into it that live until ruleset_free(). This
+ * module does no rules arithmetic: callers compute characters from the tables.
+ *
+ * Every slug ("index") is the one the public 5e SRD API uses (dwarf, hill-dwarf,
+ * cleric, animal-handling, lawful-good, str, ...). A list of slugs is a
+ * `struct rs_strs`. An ability bonus array is indexed like rs->abilities.
+ */
+#ifndef RULES_RULESET_H
+#define RULES_RULESET_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define RULESET_MAX_FILE (1024 * 1024) /* bytes in one data file */
+#define RULESET_MAX_STR 200            /* bytes in one string */
+#define RULESET_LEVELS 20              /* class and character levels */
+#define RULESET_ABILITIES 6
+
+struct rs_strs {
+    const char *const *v;
+    size_t n;
+};
+
+/* "choose `count` from `from`"; `any` set means from any entry of the domain. */
+struct rs_choice {
+    int count; /* 0 when there is no choice */
+    int any;
+    struct rs_strs from;
+};
+
+struct rs_ability {
+    const char *index, *name;
+};
+
+struct rs_skill {
+    const char *index, *name;
+    const char *ability; /* an ability index */
+};
+
+struct rs_alignment {
+    const char *index, *name, *abbreviation;
+};
+
+struct rs_language {
+    const char *index, *name;
+    int exotic; /* 0 standard, 1 exotic */
+};
+
+/* Machine-usable effects of a racial trait; zero / empty when absent. */
+struct rs_effects {
+    int darkvision;   /* feet */
+    int hp_per_level; /* extra max HP per character level */
+    struct rs_strs skill_proficiencies, weapon_proficiencies, armor_proficiencies, tool_proficiencies;
+    struct rs_choice tool_choices;
+    struct rs_strs resistances;       /* damage types; "ancestry" = the chosen draconic ancestry's */
+    int skill_choices;                /* skills of choice, from any skill */
+    int language_choices;             /* extra languages of choice */
+    struct rs_choice cantrip_choices; /* from.v[0] is the class whose list is used */
+    const char *cantrip_ability;      /* ability index or NULL */
+    int heavy_armor_no_speed_penalty;
+    int ancestry_choice; /* the player picks one of rs->ancestries */
+};
+
+struct rs_trait {
+    const char *index, *name;
+    struct rs_effects effects;
+};
+
+struct rs_race {
+    const char *index, *name;
+    int small;                              /* size: 1 small, 0 medium */
+    int speed;                              /* feet */
+    int ability_bonuses[RULESET_ABILITIES]; /* by rs->abilities position */
+    struct rs_choice bonus_choices;         /* abilities to pick; from = excluded ones */
+    int bonus_choice_amount;                /* added to each picked ability */
+    struct rs_strs languages;               /* language indexes */
+    int language_choices;
+    const struct rs_trait *traits;
+    size_t ntraits;
+};
+
+struct rs_subrace {
+    const char *index, *name;
+    const char *race; /* race index */
+    int ability_bonuses[RULESET_ABILITIES];
+    const struct rs_trait *traits;
+    size_t ntraits;
+};
+
+struct rs_ancestry {
+    const char *index, *name, *damage_type;
+    int cone;          /* 1 cone, 0 line */
+    int length, width; /* feet; width 0 for a cone */
+    const char *save;  /* ability index */
+};
+
+struct rs_class_level {
+    int level;
+    int proficiency_bonus;
+    int asi; /* an Ability Score Improvement at this class level */
+    struct rs_strs features;
+};
+
+struct rs_prereq {
+    const char *ability;
+    int minimum;
+};
+
+struct rs_class {
+    const char *index, *name;
+    int hit_die;                  /* sides: 6, 8, 10 or 12 */
+    struct rs_strs saving_throws; /* ability indexes */
+    struct rs_choice skill_choices;
+    struct rs_strs armor, weapons, tools;
+    struct rs_choice tool_choices;
+    struct {
+        int any_of; /* 1: one prerequisite suffices; 0: all are needed */
+        const struct rs_prereq *prereqs;
+        size_t nprereqs;
+        struct rs_strs proficiencies;
+        struct rs_choice skill_choices; /* `any` or, with from empty and count > 0, the class's list */
+        struct rs_choice tool_choices;
+    } multiclass;
+    const char *subclass_index, *subclass_name;
+    int subclass_level;
+    int spellcasting_level; /* 0 for a class without spellcasting */
+    const char *spellcasting_ability;
+    struct rs_class_level levels[RULESET_LEVELS];
+};
+
+struct rs_background {
+    const char *index, *name;
+    struct rs_strs skill_proficiencies;
+    int language_choices;
+    struct rs_strs equipment;
+    int starting_gold;
+    const char *feature_index, *feature_name;
+    int personality_die, personality_picks, ideal_die, bond_die, flaw_die;
+};
+
+struct rs_xp_level {
+    int level, xp, proficiency_bonus;
+};
+
+struct ruleset {
+    const struct rs_ability *abilities;
+    size_t nabilities;
+    const struct rs_skill *skills;
+    size_t nskills;
+    const struct rs_alignment *alignments;
+    size_t nalignments;
+    const struct rs_language *languages;
+    size_t nlanguages;
+    const struct rs_race *races;
+    size_t nraces;
+    const struct rs_subrace *subraces;
+    size_t nsubraces;
+    const struct rs_ancestry *ancestries;
+    size_t nancestries;
+    const struct rs_class *classes;
+    size_t nclasses;
+    const struct rs_background *backgrounds;
+    size_t nbackgrounds;
+    struct rs_xp_level xp[RULESET_LEVELS];
+    void *arena; /* private: every allocation above */
+};
+
+/*
+ * Load and validate every data file of `dir` (abilities.yaml, skills.yaml,
+ * alignments.yaml, languages.yaml, races.yaml, classes.yaml, backgrounds.yaml,
+ * xp.yaml). Returns 0 and sets *out (free with ruleset_free), or ERR_IO (a file
+ * missing or unreadable), ERR_TOO_LARGE (a file over 1 MiB, a string over 200
+ * bytes) or ERR_INVALID (bad YAML, an unknown key, a wrong type or range, a
+ * dangling reference, a wrong count); *out is then NULL and `e` holds the
+ * problems, the first ones spelled out as "FILE:LINE:COL: ...", with a total.
+ */
+int ruleset_load(const char *dir, struct ruleset **out, struct err *e);
+
+/* Release a ruleset and everything it owns; NULL is fine. */
+void ruleset_free(struct ruleset *rs);
+
+/* Lookups by slug: a const pointer into rs, or NULL when there is none (or index is NULL). */
+const struct rs_ability *ruleset_ability(const struct ruleset *rs, const char *index);
+const struct rs_skill *ruleset_skill(const struct ruleset *rs, const char *index);
+const struct rs_alignment *ruleset_alignment(const struct ruleset *rs, const char *index);
+const struct rs_language *ruleset_language(const struct ruleset *rs, const char *index);
+const struct rs_race *ruleset_race(const struct ruleset *rs, const char *index);
+const struct rs_subrace *ruleset_subrace(const struct ruleset *rs, const char *index);
+const struct rs_ancestry *ruleset_ancestry(const struct ruleset *rs, const char *index);
+const struct rs_class *ruleset_class(const struct ruleset *rs, const char *index);
+const struct rs_background *ruleset_background(const struct ruleset *rs, const char *index);
+
+/* Position of an ability in rs->abilities (and in ability_bonuses), or -1. */
+int ruleset_ability_pos(const struct ruleset *rs, const char *index);
+
+/* The row for class level `level` (1..20) of `cls`, or NULL when out of range or cls is NULL. */
+const struct rs_class_level *ruleset_class_level(const struct rs_class *cls, int level);
+
+#endif
