@@ -102,6 +102,8 @@ static const struct setting settings_table[] = {
      .flag = "migrations", .flag_arg = "DIR", .help = "folder of migration files (default: the installed ones)"},
     {.key = "migrations.harper_schema", .type = SET_STRING, .offset = FIELD(migrations_harper_schema),
      .def = "character_api", .max = 63, .help = "HarperDB schema of the migration tracking and lock tables"},
+    {.key = "rules.dir", .type = SET_STRING, .offset = FIELD(rules_dir), .max = STRING_MAX_BYTES,
+     .help = "folder of the SRD data files (default: the installed ones)"},
     {.key = "migrations.auto", .type = SET_BOOL, .offset = FIELD(migrate), .def = "false", .flag = "migrate",
      .help = "apply pending migrations at start"},
     {.key = "auth.api_key", .type = SET_STRING, .offset = FIELD(api_key), .max = TOKEN_MAX_BYTES,
@@ -1308,23 +1310,30 @@ void settings_usage(FILE *out, const char *prog)
     }
 }
 
-void settings_default_migrations_dir(struct settings *s)
+/* `sub` of the source tree when this binary runs from a build tree (config.status beside it), else of the installed data. */
+static char *default_dir(const char *sub)
 {
-    if (s->migrations_dir != NULL)
-        return;
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    struct stat st;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = '\0';
         char *slash = strrchr(exe, '/');
-        struct stat st;
         if (slash != NULL && (size_t)(slash + 1 - exe) + sizeof("config.status") <= sizeof(exe)) {
             strcpy(slash + 1, "config.status");
-            if (stat(exe, &st) == 0 && stat(SRCDIR "/migrations", &st) == 0) {
-                s->migrations_dir = xstrdup(SRCDIR "/migrations");
-                return;
-            }
+            snprintf(path, sizeof(path), "%s/%s", SRCDIR, sub);
+            if (stat(exe, &st) == 0 && stat(path, &st) == 0)
+                return xstrdup(path);
         }
     }
-    s->migrations_dir = xstrdup(DATADIR "/migrations");
+    snprintf(path, sizeof(path), "%s/%s", DATADIR, sub);
+    return xstrdup(path);
+}
+
+void settings_default_dirs(struct settings *s)
+{
+    if (s->migrations_dir == NULL)
+        s->migrations_dir = default_dir("migrations");
+    if (s->rules_dir == NULL)
+        s->rules_dir = default_dir("rules/data");
 }

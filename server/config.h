@@ -37,6 +37,7 @@ struct settings {
     char *synchronous;        /* database.synchronous: "full" | "normal" */
     size_t cache_bytes;       /* database.cache_size: per-worker read cache of documents; 0 = off */
     char *migrations_dir;     /* migrations.dir */
+    char *rules_dir;          /* rules.dir: the SRD data files (rules/data) */
     int migrate;              /* migrations.auto: apply pending migrations at start (--migrate) */
     char *migrations_harper_schema; /* migrations.harper_schema: HarperDB schema of the tracking tables */
     char *api_key;            /* auth.api_key (API_KEY): one bare token, write scope */
@@ -85,11 +86,11 @@ void settings_release(struct settings *s);
 void settings_print(const struct settings *s, FILE *out);
 
 /*
- * When migrations.dir is unset, set it to the source tree's migrations/ if this
- * binary runs from a build tree (config.status beside it), else to the
- * installed data folder.
+ * When migrations.dir or rules.dir is unset, set it to the source tree's
+ * migrations/ or rules/data/ if this binary runs from a build tree
+ * (config.status beside it), else to the installed data folder.
  */
-void settings_default_migrations_dir(struct settings *s);
+void settings_default_dirs(struct settings *s);
 
 /* Print the --help text (flags, every key with its environment name and default). */
 void settings_usage(FILE *out, const char *prog);

@@ -17,6 +17,8 @@
 
 #include "common/ids.h"
 #include "rules/rollid.h"
+#include "rules/ruleset.h"
+#include "server/reference.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/auth.h"
@@ -165,11 +167,16 @@ int main(int argc, char **argv)
     }
     int lvl = log_level_parse(s.log_level);
     log_setup(lvl < 0 ? LOG_INFO : (enum log_level)lvl, "master");
-    settings_default_migrations_dir(&s);
+    settings_default_dirs(&s);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     struct auth a;
+    struct ruleset *rs = NULL;
+    static struct reference reference;
     int rc = auth_init(&a, &s, &e);
+    /* The SRD data is loaded and checked here, once, so a bad data file never reaches a worker. */
+    if (rc == 0)
+        rc = ruleset_load(s.rules_dir, &rs, &e);
     if (rc == 0 && s.check_config) {
         struct migration_set set = {0};
         rc = migrate_load_dir(s.migrations_dir, &set, &e);
@@ -218,7 +225,9 @@ int main(int argc, char **argv)
                          .sync = sync_status_new(),
                          .instance = instance,
                          .write_through = write_through,
-                         .rolls_key = rolls_key};
+                         .rolls_key = rolls_key,
+                         .reference = &reference};
+    reference_build(rs, &reference);
     if (rt.generation == NULL)
         log_warn("no shared memory for the read cache: reads go to SQLite every time");
     if (rt.sync == NULL) {
@@ -233,10 +242,13 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     settings_release(&s);
     sodium_memzero(rolls_key, sizeof(rolls_key));
+    reference_release(&reference);
+    ruleset_free(rs);
     return rc;
 out:
     if (rc != 0)
         fprintf(stderr, "character-server: %s\n", e.msg);
+    ruleset_free(rs);
     auth_release(&a);
     curl_global_cleanup();
     settings_release(&s);

@@ -345,7 +345,7 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     log_setup(LOG_INFO, "migrate");
-    settings_default_migrations_dir(&t.s);
+    settings_default_dirs(&t.s);
     char host[64] = "host";
     gethostname(host, sizeof(host) - 1);
     unsigned char nonce[4];

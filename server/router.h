@@ -16,7 +16,8 @@ enum {
     ROUTE_WRITE = 1 << 1,        /* changes state: needs a write-scope token */
     ROUTE_JSON_BODY = 1 << 2,    /* takes a JSON body (415 for other media types) */
     ROUTE_MERGE_PATCH = 1 << 3,  /* also accepts application/merge-patch+json */
-    ROUTE_BODY_OPTIONAL = 1 << 4 /* an empty body is allowed */
+    ROUTE_BODY_OPTIONAL = 1 << 4, /* an empty body is allowed */
+    ROUTE_REFERENCE = 1 << 5      /* SRD reference data: public when auth.public_reference is on */
 };
 
 struct route_ctx;

@@ -26,6 +26,7 @@ static void on_readyz(struct route_ctx *rc);
 static void on_character_create(struct route_ctx *rc);
 static void on_character_get(struct route_ctx *rc);
 static void on_roll(struct route_ctx *rc);
+static void on_reference(struct route_ctx *rc);
 static void on_roll_ability_scores(struct route_ctx *rc);
 
 static const struct route route_table[] = {
@@ -34,6 +35,11 @@ static const struct route route_table[] = {
     {"POST", "/v1/characters", on_character_create, ROUTE_WRITE | ROUTE_JSON_BODY},
     {"GET", "/v1/characters/{id}", on_character_get, 0},
     {"POST", "/v1/rolls", on_roll, ROUTE_JSON_BODY},
+    {"GET", "/api/2014", on_reference, ROUTE_REFERENCE},
+    {"GET", "/api/2014/{resource}", on_reference, ROUTE_REFERENCE},
+    {"GET", "/api/2014/{resource}/{index}", on_reference, ROUTE_REFERENCE},
+    {"GET", "/api/2014/classes/{index}/levels", on_reference, ROUTE_REFERENCE},
+    {"GET", "/api/2014/classes/{index}/levels/{level}", on_reference, ROUTE_REFERENCE},
     {"POST", "/v1/rolls/ability-scores", on_roll_ability_scores, ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL},
 };
 
@@ -128,8 +134,10 @@ int routes_dispatch(struct worker *w, h2o_req_t *req)
     const struct route *table = routes_table(&n);
     enum router_result r = router_match(table, n, req->method.base, req->method.len, req->path_normalized.base,
                                         req->path_normalized.len, &rc.match);
-    int public = r == ROUTER_FOUND ? (rc.match.route->flags & ROUTE_PUBLIC) != 0
-                                   : r == ROUTER_NO_METHOD && (rc.match.path_flags & ROUTE_PUBLIC);
+    /* /api/2014 is public when auth.public_reference is on (the original guarded every route). */
+    unsigned open_flags = ROUTE_PUBLIC | (w->settings->public_reference ? ROUTE_REFERENCE : 0);
+    int public = r == ROUTER_FOUND ? (rc.match.route->flags & open_flags) != 0
+                                   : r == ROUTER_NO_METHOD && (rc.match.path_flags & open_flags);
     if (!public) {
         h2o_iovec_t authz;
         int has = http_header(req, "authorization", &authz);
@@ -523,4 +531,24 @@ static void on_roll_ability_scores(struct route_ctx *rc)
     json_t *o = json_pack("{s:s, s:o, s:o}", "roll_id", text, "scores", int_array(id.scores, 6), "dice", all);
     http_send_json_value(rc->req, 200, "application/json", o);
     json_decref(o);
+}
+
+/* GET /api/2014/...: a prebuilt document, with a strong ETag and a day of caching. */
+static void on_reference(struct route_ctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    const struct reference_doc *d =
+        reference_find(rc->w->rt->reference, req->path_normalized.base, req->path_normalized.len);
+    if (d == NULL) {
+        problem_send(req, PROBLEM_NOT_FOUND, "no such reference resource", NULL);
+        return;
+    }
+    http_add_header(req, "etag", d->etag);
+    http_add_header(req, "cache-control", "public, max-age=86400");
+    h2o_iovec_t inm;
+    if (http_header(req, "if-none-match", &inm) && etag_matches(inm, d->etag)) {
+        http_send(req, 304, NULL, "", 0);
+        return;
+    }
+    http_send(req, 200, "application/json", d->body, d->len);
 }

@@ -15,6 +15,7 @@
 
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/reference.h"
 #include "server/sync.h"
 #include "server/synclink.h"
 #include "storage/store.h"
@@ -30,6 +31,7 @@ struct runtime {
     const char *instance;        /* this instance's id (sync_state "instance_id") */
     int write_through;           /* HarperDB configured: outbox + syncer */
     const unsigned char *rolls_key; /* 32 bytes signing roll ids (rules/rollid.h) */
+    const struct reference *reference; /* /api/2014 documents, built before fork */
 };
 
 struct worker {

@@ -1225,6 +1225,98 @@ static void test_roll_ability_scores(void **state)
     http_response_release(&r);
 }
 
+/* GET a reference path with the read token; returns the parsed body (caller decrefs) and checks 200. */
+static json_t *get_reference(const char *path, struct http_response *keep)
+{
+    const char *h[] = {auth_read, NULL};
+    struct http_response r;
+    req(&r, "GET", path, h, NULL, 0);
+    if (r.status != 200)
+        fail_msg("GET %s: expected 200, got %ld: %.200s", path, r.status, r.body);
+    json_t *j = harness_json(&r);
+    if (keep != NULL)
+        *keep = r;
+    else
+        http_response_release(&r);
+    return j;
+}
+
+/* Every {"url": ...} inside `v` answers 200 (the reference data has no dangling links). */
+static void check_links(json_t *v, int depth)
+{
+    if (depth > 6)
+        return;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach(v, key, x) {
+            if (strcmp(key, "url") == 0 && json_is_string(x) && depth > 0) {
+                json_t *target = get_reference(json_string_value(x), NULL);
+                json_decref(target);
+            } else {
+                check_links(x, depth + 1);
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) check_links(x, depth + 1);
+    }
+}
+
+/* /api/2014: dnd5eapi shapes, the attribution, caching headers, 304, and links that resolve. */
+static void test_reference(void **state)
+{
+    (void)state;
+    json_t *root = get_reference("/api/2014", NULL);
+    assert_non_null(strstr(json_string_value(json_object_get(root, "attribution")), "System Reference Document 5.1"));
+    assert_string_equal(json_string_value(json_object_get(root, "races")), "/api/2014/races");
+    json_decref(root);
+    json_t *races = get_reference("/api/2014/races", NULL);
+    assert_int_equal(json_integer_value(json_object_get(races, "count")), 9);
+    assert_int_equal(json_array_size(json_object_get(races, "results")), 9);
+    json_decref(races);
+    struct http_response r;
+    json_t *dwarf = get_reference("/api/2014/races/dwarf", &r);
+    assert_int_equal(json_integer_value(json_object_get(dwarf, "speed")), 25);
+    assert_string_equal(json_string_value(json_object_get(dwarf, "size")), "Medium");
+    json_t *sub0 = json_array_get(json_object_get(dwarf, "subraces"), 0);
+    assert_string_equal(json_string_value(json_object_get(sub0, "index")), "hill-dwarf");
+    check_links(dwarf, 0);
+    char etag[80], cc[80];
+    header_or_fail(&r, "etag", etag, sizeof(etag));
+    header_or_fail(&r, "cache-control", cc, sizeof(cc));
+    assert_string_equal(cc, "public, max-age=86400");
+    http_response_release(&r);
+    json_decref(dwarf);
+    char inm[120];
+    snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+    const char *h[] = {auth_read, inm, NULL};
+    req(&r, "GET", "/api/2014/races/dwarf", h, NULL, 0);
+    assert_int_equal(r.status, 304);
+    http_response_release(&r);
+    json_t *levels = get_reference("/api/2014/classes/cleric/levels", NULL);
+    assert_true(json_is_array(levels)); /* a bare array, as dnd5eapi returns it */
+    assert_int_equal(json_array_size(levels), 20);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(levels, 0), "prof_bonus")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(levels, 19), "prof_bonus")), 6);
+    json_decref(levels);
+    json_t *cleric = get_reference("/api/2014/classes/cleric", NULL);
+    assert_int_equal(json_integer_value(json_object_get(cleric, "hit_die")), 8);
+    check_links(cleric, 0);
+    json_decref(cleric);
+    const char *missing[] = {"/api/2014/races/orc", "/api/2014/dragons", "/api/2014/classes/cleric/levels/21"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *hr[] = {auth_read, NULL};
+        req(&r, "GET", missing[i], hr, NULL, 0);
+        json_decref(expect_problem(&r, 404));
+        http_response_release(&r);
+    }
+    req(&r, "GET", "/api/2014/races", NULL, NULL, 0); /* auth.public_reference is off by default */
+    json_decref(expect_problem(&r, 401));
+    http_response_release(&r);
+}
+
 /* HEAD is served wherever GET is: same status and headers, no body (RFC 9110 9.3.2). */
 static void test_head(void **state)
 {
@@ -1291,6 +1383,7 @@ int main(void)
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_rolls),
+        cmocka_unit_test(test_reference),
         cmocka_unit_test(test_roll_ability_scores),
         cmocka_unit_test(test_clean_stop_and_log),
     };

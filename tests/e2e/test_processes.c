@@ -269,6 +269,26 @@ static void test_access_log(void **state)
     free(log);
 }
 
+/* auth.public_reference: /api/2014 without a token, everything else still guarded. */
+static void test_public_reference(void **state)
+{
+    (void)state;
+    const char *env[] = {"CHARACTER_AUTH_PUBLIC_REFERENCE=true", NULL};
+    struct harness_options o = {.workers = 1, .env = env};
+    start(&o);
+    char url[128];
+    struct http_response r;
+    snprintf(url, sizeof(url), "%s/api/2014/skills/stealth", srv.base_url);
+    assert_int_equal(http_request("GET", url, NULL, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"dex\""));
+    http_response_release(&r);
+    snprintf(url, sizeof(url), "%s/v1/characters/00000000-0000-4000-8000-000000000000", srv.base_url);
+    assert_int_equal(http_request("GET", url, NULL, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 401);
+    http_response_release(&r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -280,6 +300,7 @@ int main(void)
         cmocka_unit_test_teardown(test_graceful_deadline, teardown),
         cmocka_unit_test_teardown(test_crash_loop_backs_off, teardown),
         cmocka_unit_test_teardown(test_access_log, teardown),
+        cmocka_unit_test_teardown(test_public_reference, teardown),
     };
     int rc = cmocka_run_group_tests_name("processes", tests, NULL, NULL);
     harness_cleanup_all();
