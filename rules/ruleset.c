@@ -559,6 +559,22 @@ static void expect_count(struct ctx *c, const struct ynode *list, const char *wh
         bad(c, list, ERR_INVALID, "expected %zu %s, found %zu", want, what, list->nkids);
 }
 
+/*
+ * The list of a file that holds just one top-level key, `key`: NULL (with a
+ * problem) when the file has other keys or `key` is not a list. With want > 0
+ * the list must hold exactly `want` entries (reported, not fatal).
+ */
+static const struct ynode *file_list(struct ctx *c, const struct ynode *root, const char *key, size_t want)
+{
+    const char *const top[] = {key, NULL};
+    const struct ynode *l;
+    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, key)) == NULL)
+        return NULL;
+    if (want > 0)
+        expect_count(c, l, key, want);
+    return l;
+}
+
 /* Report an index already used by an earlier entry (index at offset `off` of each of `n` structs of `size`). */
 static void unique_index(struct ctx *c, const struct ynode *entry, const void *arr, size_t n, size_t size,
                          const char *index)
@@ -577,14 +593,12 @@ static void unique_index(struct ctx *c, const struct ynode *entry, const void *a
 
 static void load_abilities(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"abilities", NULL};
     static const char *const keys[] = {"index", "name", NULL};
     const struct ynode *l;
     struct rs_ability *a;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "abilities")) == NULL)
+    if ((l = file_list(c, root, "abilities", RULESET_ABILITIES)) == NULL)
         return;
-    expect_count(c, l, "abilities", RULESET_ABILITIES);
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
         const struct ynode *m = l->kids[i];
@@ -600,14 +614,12 @@ static void load_abilities(struct ctx *c, const struct ynode *root)
 
 static void load_skills(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"skills", NULL};
     static const char *const keys[] = {"index", "name", "ability", NULL};
     const struct ynode *l;
     struct rs_skill *a;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "skills")) == NULL)
+    if ((l = file_list(c, root, "skills", 18)) == NULL)
         return;
-    expect_count(c, l, "skills", 18);
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
         const struct ynode *m = l->kids[i];
@@ -624,14 +636,12 @@ static void load_skills(struct ctx *c, const struct ynode *root)
 
 static void load_alignments(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"alignments", NULL};
     static const char *const keys[] = {"index", "name", "abbreviation", NULL};
     const struct ynode *l;
     struct rs_alignment *a;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "alignments")) == NULL)
+    if ((l = file_list(c, root, "alignments", 9)) == NULL)
         return;
-    expect_count(c, l, "alignments", 9);
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
         const struct ynode *m = l->kids[i];
@@ -648,14 +658,12 @@ static void load_alignments(struct ctx *c, const struct ynode *root)
 
 static void load_languages(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"languages", NULL};
     static const char *const keys[] = {"index", "name", "type", NULL};
     const struct ynode *l;
     struct rs_language *a;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "languages")) == NULL)
+    if ((l = file_list(c, root, "languages", 16)) == NULL)
         return;
-    expect_count(c, l, "languages", 16);
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
         const struct ynode *m = l->kids[i];
@@ -675,13 +683,11 @@ static void load_languages(struct ctx *c, const struct ynode *root)
 
 static void load_xp(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"levels", NULL};
     static const char *const keys[] = {"level", "xp", "proficiency_bonus", NULL};
     const struct ynode *l;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "levels")) == NULL)
+    if ((l = file_list(c, root, "levels", RULESET_LEVELS)) == NULL)
         return;
-    expect_count(c, l, "levels", RULESET_LEVELS);
     for (size_t i = 0; i < l->nkids && i < RULESET_LEVELS; i++) {
         const struct ynode *m = l->kids[i];
         struct rs_xp_level *x = &c->rs->xp[i];
@@ -905,7 +911,6 @@ static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *
 
 static void load_classes(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"classes", NULL};
     static const char *const keys[] = {
         "index", "name",         "hit_die",    "saving_throws", "skill_choices", "armor",  "weapons",
         "tools", "tool_choices", "multiclass", "subclass",      "spellcasting",  "levels", NULL};
@@ -920,9 +925,8 @@ static void load_classes(struct ctx *c, const struct ynode *root)
     const struct ynode *l;
     struct rs_class *a;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "classes")) == NULL)
+    if ((l = file_list(c, root, "classes", 12)) == NULL)
         return;
-    expect_count(c, l, "classes", 12);
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
         const struct ynode *m = l->kids[i], *mc, *v;
@@ -989,7 +993,6 @@ static void load_classes(struct ctx *c, const struct ynode *root)
 
 static void load_backgrounds(struct ctx *c, const struct ynode *root)
 {
-    static const char *const top[] = {"backgrounds", NULL};
     static const char *const keys[] = {
         "index",           "name", "skill_proficiencies", "language_choices", "equipment", "starting_gold", "feature",
         "characteristics", NULL};
@@ -999,7 +1002,7 @@ static void load_backgrounds(struct ctx *c, const struct ynode *root)
     const struct ynode *l, *v;
     struct rs_background *a;
 
-    if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, "backgrounds")) == NULL)
+    if ((l = file_list(c, root, "backgrounds", 0)) == NULL)
         return;
     if (l->nkids == 0)
         bad(c, l, ERR_INVALID, "expected at least 1 background, found 0");
