@@ -3,6 +3,8 @@
  */
 #include "rules/build.h"
 
+#include <string.h>
+
 size_t build_utf8_chars(const char *s, size_t len)
 {
     size_t n = 0;
@@ -33,9 +35,10 @@ static int is_blank(const char *s, size_t len)
     return 1;
 }
 
-void build_validate(const struct build *b, struct violations *v)
+void build_validate_name_level(const struct build *b, enum build_field field_name, struct violations *v)
 {
-    if (b->name == NULL && b->name_wrong_type) {
+    (void)field_name;
+    if (b->name == NULL && (b->bad & (1u << BF_NAME))) {
         /* already reported as wrong_type */
     } else if (b->name == NULL) {
         violations_add(v, "name", "required", "name is required");
@@ -49,6 +52,35 @@ void build_validate(const struct build *b, struct violations *v)
         if (has_control(b->name, b->name_len))
             violations_add(v, "name", "not_allowed", "name must not contain control characters");
     }
-    if (b->level < BUILD_LEVEL_MIN || b->level > BUILD_LEVEL_MAX)
+    if (!(b->bad & (1u << BF_LEVEL)) && (b->level < BUILD_LEVEL_MIN || b->level > BUILD_LEVEL_MAX))
         violations_add(v, "level", "out_of_range", "level must be %d..%d", BUILD_LEVEL_MIN, BUILD_LEVEL_MAX);
+}
+
+static const char *const method_names[] = {
+    [BUILD_METHOD_STANDARD_ARRAY] = "standard_array",
+    [BUILD_METHOD_POINT_BUY] = "point_buy",
+    [BUILD_METHOD_ROLLED] = "rolled",
+    [BUILD_METHOD_MANUAL] = "manual",
+};
+
+const char *build_method_name(enum build_method m)
+{
+    return m > BUILD_METHOD_NONE && m < BUILD_METHOD_INVALID ? method_names[m] : NULL;
+}
+
+enum build_method build_method_parse(const char *s)
+{
+    for (int m = BUILD_METHOD_STANDARD_ARRAY; s != NULL && m < BUILD_METHOD_INVALID; m++)
+        if (strcmp(method_names[m], s) == 0)
+            return (enum build_method)m;
+    return BUILD_METHOD_INVALID;
+}
+
+void build_policy_default(struct build_policy *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->methods = (1u << BUILD_METHOD_STANDARD_ARRAY) | (1u << BUILD_METHOD_POINT_BUY) | (1u << BUILD_METHOD_ROLLED);
+    p->point_buy_budget = 27;
+    p->hp_method = BUILD_HP_EITHER;
+    p->roll_ttl_s = 24 * 3600;
 }

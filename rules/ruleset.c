@@ -1182,3 +1182,28 @@ const struct rs_class_level *ruleset_class_level(const struct rs_class *cls, int
         return NULL;
     return &cls->levels[level - 1];
 }
+
+/* Placeholders until the equipment/proficiency/feature tables are loaded (issue 3, data work). */
+const struct rs_proficiency *ruleset_proficiency(const struct ruleset *rs, const char *index)
+{
+    for (size_t i = 0; rs != NULL && index != NULL && i < rs->nproficiencies; i++)
+        if (strcmp(rs->proficiencies[i].index, index) == 0)
+            return &rs->proficiencies[i];
+    return NULL;
+}
+
+const struct rs_feature *ruleset_feature(const struct ruleset *rs, const char *index)
+{
+    for (size_t i = 0; rs != NULL && index != NULL && i < rs->nfeatures; i++)
+        if (strcmp(rs->features[i].index, index) == 0)
+            return &rs->features[i];
+    return NULL;
+}
+
+int ruleset_item_in_category(const struct ruleset *rs, const char *item, const char *category)
+{
+    (void)rs;
+    (void)item;
+    (void)category;
+    return 0;
+}

@@ -108,7 +108,16 @@ struct rs_class_level {
     int level;
     int proficiency_bonus;
     int asi; /* an Ability Score Improvement at this class level */
-    struct rs_strs features;
+    struct rs_strs features;          /* feature indexes (see ruleset_feature) gained at this class level */
+    struct rs_strs subclass_features; /* the SRD subclass's features gained at this class level */
+};
+
+/* What the class's SRD subclass changes on the sheet (zero / empty when nothing). */
+struct rs_subclass_effects {
+    int hp_per_level;                  /* extra max HP per level of this class (Draconic Bloodline: 1) */
+    int unarmored_ac_base;             /* 0, or AC = this + DEX modifier when unarmored (Draconic: 13) */
+    struct rs_strs proficiencies;      /* proficiency indexes gained (Life Domain: heavy-armor) */
+    struct rs_strs languages;          /* language indexes gained (Draconic: draconic) */
 };
 
 struct rs_prereq {
@@ -133,6 +142,9 @@ struct rs_class {
     } multiclass;
     const char *subclass_index, *subclass_name;
     int subclass_level;
+    struct rs_subclass_effects subclass_effects;
+    const char *unarmored_defense; /* NULL, or the ability whose modifier adds to 10 + DEX when
+                                      unarmored (barbarian: con, monk: wis) */
     int spellcasting_level; /* 0 for a class without spellcasting */
     const char *spellcasting_ability;
     struct rs_class_level levels[RULESET_LEVELS];
@@ -146,6 +158,20 @@ struct rs_background {
     int starting_gold;
     const char *feature_index, *feature_name;
     int personality_die, personality_picks, ideal_die, bond_die, flaw_die;
+};
+
+/* A proficiency as dnd5eapi names it: light-armor, simple-weapons, battleaxes, smiths-tools. */
+struct rs_proficiency {
+    const char *index, *name;
+    const char *type; /* "Armor", "Weapons", "Artisan's Tools", "Musical Instruments", "Gaming Sets", "Other Tools", "Vehicles" */
+};
+
+/* A class or subclass feature. */
+struct rs_feature {
+    const char *index, *name;
+    const char *class_index;    /* the class it belongs to */
+    const char *subclass_index; /* NULL for a class feature */
+    int level;                  /* class level it is gained at */
 };
 
 struct rs_xp_level {
@@ -171,6 +197,10 @@ struct ruleset {
     size_t nclasses;
     const struct rs_background *backgrounds;
     size_t nbackgrounds;
+    const struct rs_proficiency *proficiencies;
+    size_t nproficiencies;
+    const struct rs_feature *features;
+    size_t nfeatures;
     struct rs_xp_level xp[RULESET_LEVELS];
     void *arena; /* private: every allocation above */
 };
@@ -199,6 +229,18 @@ const struct rs_subrace *ruleset_subrace(const struct ruleset *rs, const char *i
 const struct rs_ancestry *ruleset_ancestry(const struct ruleset *rs, const char *index);
 const struct rs_class *ruleset_class(const struct ruleset *rs, const char *index);
 const struct rs_background *ruleset_background(const struct ruleset *rs, const char *index);
+
+/* Proficiency by index. Every proficiency slug in the class and race data
+ * (armor, weapons, tools, multiclass proficiencies, trait effects, subclass
+ * effects) resolves here. NULL when unknown. */
+const struct rs_proficiency *ruleset_proficiency(const struct ruleset *rs, const char *index);
+
+/* Feature by index (every slug in a level's features / subclass_features resolves). NULL when unknown. */
+const struct rs_feature *ruleset_feature(const struct ruleset *rs, const char *index);
+
+/* 1 when equipment `item` exists and belongs to equipment category `category`
+ * (e.g. "lute" in "musical-instruments", "smiths-tools" in "artisans-tools"), else 0. */
+int ruleset_item_in_category(const struct ruleset *rs, const char *item, const char *category);
 
 /* Position of an ability in rs->abilities (and in ability_bonuses), or -1. */
 int ruleset_ability_pos(const struct ruleset *rs, const char *index);

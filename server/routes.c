@@ -253,7 +253,7 @@ static void read_build(json_t *body, struct build *b, struct violations *v)
         if (!ok && !(build_fields[k].nullable && t == JSON_NULL)) {
             violations_add(v, key, "wrong_type", "%s must be %s", key, type_name(build_fields[k].type));
             if (strcmp(key, "name") == 0)
-                b->name_wrong_type = 1;
+                b->bad |= 1u << BF_NAME;
             continue;
         }
         if (t == JSON_ARRAY && json_array_size(val) > BUILD_ARRAY_MAX)
@@ -267,7 +267,7 @@ static void read_build(json_t *body, struct build *b, struct violations *v)
             b->level = l < 0 ? 0 : l > 1000 ? 1000 : (int)l;
         }
     }
-    build_validate(b, v);
+    build_validate_name_level(b, BF_NAME, v);
 }
 
 /* A created character whose 201 waits for HarperDB's acknowledgement. */

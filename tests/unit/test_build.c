@@ -17,7 +17,7 @@ static void run(const char *name, int level)
 {
     struct build b = {.name = name, .name_len = name ? strlen(name) : 0, .level = level};
     violations_init(&v);
-    build_validate(&b, &v);
+    build_validate_name_level(&b, BF_NAME, &v);
 }
 
 static int has(const char *field, const char *code)
