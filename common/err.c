@@ -29,6 +29,7 @@ const char *err_name(int code)
     case ERR_PENDING: return "pending migrations";
     case ERR_TOO_LARGE: return "too large";
     case ERR_UNAVAILABLE: return "unavailable";
+    case ERR_DUPLICATE: return "duplicate";
     default: return "internal error";
     }
 }

@@ -22,6 +22,7 @@ enum err_code {
     ERR_PENDING = -6,      /* migrations are pending */
     ERR_TOO_LARGE = -7,    /* an input exceeded its bound */
     ERR_UNAVAILABLE = -8,  /* a dependency is not reachable */
+    ERR_DUPLICATE = -9,    /* a value that must be unique is taken (a roll id's nonce) */
 };
 
 struct err {

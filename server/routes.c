@@ -320,7 +320,7 @@ static void on_character_create(struct route_ctx *rc)
         json_decref(doc);
         store_etag(1, text, len, etag);
         char *name = h2o_strdup(&req->pool, b.name, b.name_len).base;
-        struct store_record r = {id, 1, name, now, now, etag, text, len};
+        struct store_record r = {id, 1, name, now, now, etag, text, len, NULL, NULL, 0, NULL};
         rc_ins = store_character_insert(rc->w->store, &r, &seq, &e);
         if (rc_ins == 0) {
             char loc[64];

@@ -399,3 +399,36 @@ void store_etag(long long version, const char *doc, size_t len, char out[36])
     out[33] = '"';
     out[34] = '\0';
 }
+
+/* Skeletons until the storage work of issue 3 lands. */
+int store_character_update(struct store *s, const struct store_record *r, long long expect_version, long long *seq,
+                           struct err *e)
+{
+    (void)s;
+    (void)r;
+    (void)expect_version;
+    (void)seq;
+    return err_set(e, ERR_IO, "store_character_update is not written yet");
+}
+
+int store_character_delete(struct store *s, const char *id, long long expect_version, long long *seq, struct err *e)
+{
+    (void)s;
+    (void)id;
+    (void)expect_version;
+    (void)seq;
+    return err_set(e, ERR_IO, "store_character_delete is not written yet");
+}
+
+int store_character_list(struct store *s, const struct store_filter *f, const char *after_id, int limit,
+                         long long *count, store_row_fn fn, void *ctx, struct err *e)
+{
+    (void)s;
+    (void)f;
+    (void)after_id;
+    (void)limit;
+    (void)fn;
+    (void)ctx;
+    *count = 0;
+    return err_set(e, ERR_IO, "store_character_list is not written yet");
+}

@@ -35,7 +35,23 @@ struct store_record {
     const char *etag;
     const char *document;    /* the JSON served to clients */
     size_t document_len;
+    /* Columns for listing and uniqueness (writes set them; reads leave them NULL/0). */
+    const char *race;        /* race index */
+    const char *class_;      /* creation class index */
+    int level;               /* total character level */
+    const char *roll_nonce;  /* rolled builds: the roll id's nonce (hex), unique; NULL otherwise */
 };
+
+/* GET /v1/characters filters; NULL / 0 = no filter. */
+struct store_filter {
+    const char *race;
+    const char *class_;      /* matches the creation class */
+    int level;
+    const char *name_prefix; /* case-insensitive (ASCII) prefix of the name */
+};
+
+/* Called once per listed row; the record's strings live until it returns. Non-zero stops the walk. */
+typedef int (*store_row_fn)(void *ctx, const struct store_record *r);
 
 /*
  * Open (creating it and its folder when absent, unless readonly) the database
@@ -60,9 +76,37 @@ int store_ping(struct store *s, struct err *e);
  * Insert a new character row, and with options.outbox an outbox row for it in
  * the same transaction (*seq, may be NULL, gets its sequence number; 0 when
  * none). On success every process's read cache learns of the change before
- * this returns. ERR_CONFLICT when the id exists, ERR_IO otherwise.
+ * this returns. ERR_CONFLICT when the id exists, ERR_DUPLICATE when
+ * r->roll_nonce is already recorded, ERR_IO otherwise.
  */
 int store_character_insert(struct store *s, const struct store_record *r, long long *seq, struct err *e);
+
+/*
+ * Replace character r->id with r (r->version must be the stored version + 1),
+ * with an outbox "upsert" row in the same transaction when options.outbox.
+ * `expect_version` > 0: only when the stored version is that one (If-Match).
+ * ERR_NOT_FOUND when absent, ERR_CONFLICT when the stored version differs
+ * from expect_version (or from r->version - 1), ERR_DUPLICATE when r->roll_nonce is
+ * another character's, ERR_IO otherwise.
+ */
+int store_character_update(struct store *s, const struct store_record *r, long long expect_version, long long *seq,
+                           struct err *e);
+
+/*
+ * Delete character `id` (with an outbox "delete" row when options.outbox);
+ * `expect_version` > 0: only when the stored version is that one.
+ * ERR_NOT_FOUND, ERR_CONFLICT, ERR_IO.
+ */
+int store_character_delete(struct store *s, const char *id, long long expect_version, long long *seq, struct err *e);
+
+/*
+ * List characters matching `f`, ordered by id, starting after `after_id`
+ * (NULL: from the start), at most `limit` rows, each passed to fn (id,
+ * version, etag and document set). *count gets the number of all rows
+ * matching `f` (ignoring after_id and limit). ERR_IO on failure.
+ */
+int store_character_list(struct store *s, const struct store_filter *f, const char *after_id, int limit,
+                         long long *count, store_row_fn fn, void *ctx, struct err *e);
 
 /*
  * Store a character that another instance wrote (pulled from HarperDB) when

@@ -70,7 +70,7 @@ static void test_insert_get_roundtrip(void **state)
     const char *doc = "{\"id\":\"11111111-1111-4111-8111-111111111111\",\"name\":\"Thorin\"}";
     char etag[36];
     store_etag(1, doc, strlen(doc), etag);
-    struct store_record r = {"11111111-1111-4111-8111-111111111111", 1, "Thorin", "t0", "t0", etag, doc, strlen(doc)};
+    struct store_record r = {"11111111-1111-4111-8111-111111111111", 1, "Thorin", "t0", "t0", etag, doc, strlen(doc), NULL, NULL, 0, NULL};
     struct err e = {0};
     assert_int_equal(store_character_insert(s, &r, NULL, &e), 0);
     assert_int_equal(store_character_insert(s, &r, NULL, &e), ERR_CONFLICT);
@@ -136,7 +136,7 @@ static void insert_doc(struct store *s, const char *id, const char *doc)
 {
     char etag[36];
     store_etag(1, doc, strlen(doc), etag);
-    struct store_record r = {id, 1, "n", "t0", "t0", etag, doc, strlen(doc)};
+    struct store_record r = {id, 1, "n", "t0", "t0", etag, doc, strlen(doc), NULL, NULL, 0, NULL};
     struct err e = {0};
     assert_int_equal(store_character_insert(s, &r, NULL, &e), 0);
 }
