@@ -286,7 +286,29 @@ out:
 /* ------------------------------------------------------------------------- */
 /* Validation context: problems are collected, not returned one by one.      */
 
-enum ref { REF_NONE, REF_ABILITY, REF_SKILL, REF_LANGUAGE, REF_CLASS, REF_RACE };
+enum ref {
+    REF_NONE,
+    REF_ABILITY,
+    REF_SKILL,
+    REF_LANGUAGE,
+    REF_CLASS,
+    REF_RACE,
+    REF_EQUIPMENT,
+    REF_CATEGORY,
+    REF_DAMAGE_TYPE,
+    REF_WEAPON_PROPERTY,
+    REF_PROFICIENCY,
+    REF_PROF_ARMOR,  /* a proficiency of type Armor */
+    REF_PROF_WEAPON, /* ... of type Weapons */
+    REF_PROF_TOOL,   /* ... of a tool type */
+    REF_TOOL_OPTION, /* an equipment category (choose from its items) or a tool proficiency */
+    REF_FEATURE,
+};
+
+/* Where features.yaml put each feature, for the checks made once classes.yaml is read. */
+struct feature_pos {
+    int line, col;
+};
 
 struct ctx {
     struct ruleset *rs;
@@ -295,27 +317,46 @@ struct ctx {
     int code;         /* the first problem's code */
     size_t nerrs;
     char msgs[MAX_REPORTED][320];
+    char features_path[MAX_PATH];   /* features.yaml, once read */
+    struct feature_pos *feature_at; /* by rs->features position; freed with the ctx */
 };
+
+static void vbad(struct ctx *c, const char *path, int line, int col, int code, const char *fmt, va_list ap)
+{
+    if (c->nerrs == 0)
+        c->code = code;
+    if (c->nerrs < MAX_REPORTED) {
+        char m[256];
+        vsnprintf(m, sizeof(m), fmt, ap);
+        if (line > 0)
+            snprintf(c->msgs[c->nerrs], sizeof(c->msgs[0]), "%s:%d:%d: %s", path, line, col, m);
+        else
+            snprintf(c->msgs[c->nerrs], sizeof(c->msgs[0]), "%s: %s", path, m);
+    }
+    c->nerrs++;
+}
 
 static void bad(struct ctx *c, const struct ynode *n, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void bad(struct ctx *c, const struct ynode *n, int code, const char *fmt, ...)
 {
-    if (c->nerrs == 0)
-        c->code = code;
-    if (c->nerrs < MAX_REPORTED) {
-        char m[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(m, sizeof(m), fmt, ap);
-        va_end(ap);
-        if (n != NULL)
-            snprintf(c->msgs[c->nerrs], sizeof(c->msgs[0]), "%s:%d:%d: %s", c->path, n->line, n->col, m);
-        else
-            snprintf(c->msgs[c->nerrs], sizeof(c->msgs[0]), "%s: %s", c->path, m);
-    }
-    c->nerrs++;
+    va_list ap;
+    va_start(ap, fmt);
+    vbad(c, c->path, n != NULL ? n->line : 0, n != NULL ? n->col : 0, code, fmt, ap);
+    va_end(ap);
+}
+
+/* A problem at a position of another file than the one being read. */
+static void bad_at(struct ctx *c, const char *path, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void bad_at(struct ctx *c, const char *path, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vbad(c, path, line, col, ERR_INVALID, fmt, ap);
+    va_end(ap);
 }
 
 static const char *kind_name(const struct ynode *n)
@@ -373,14 +414,44 @@ static const struct ynode *get(const struct ynode *n, const char *key)
     return NULL;
 }
 
+/* The proficiency types that are tools (a `tools` list or a tool choice may name them). */
+static const char *const tool_types[] = {"Artisan's Tools", "Musical Instruments", "Gaming Sets", "Other", NULL};
+
+static int one_of(const char *s, const char *const *set)
+{
+    for (size_t i = 0; s != NULL && set[i] != NULL; i++)
+        if (strcmp(s, set[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int prof_of_type(const struct ruleset *rs, const char *s, const char *type)
+{
+    const struct rs_proficiency *p = ruleset_proficiency(rs, s);
+    return p != NULL && p->type != NULL && strcmp(p->type, type) == 0;
+}
+
 static int ref_exists(const struct ruleset *rs, enum ref ref, const char *s)
 {
+    const struct rs_proficiency *p;
     switch (ref) {
     case REF_ABILITY: return ruleset_ability(rs, s) != NULL;
     case REF_SKILL: return ruleset_skill(rs, s) != NULL;
     case REF_LANGUAGE: return ruleset_language(rs, s) != NULL;
     case REF_CLASS: return ruleset_class(rs, s) != NULL;
     case REF_RACE: return ruleset_race(rs, s) != NULL;
+    case REF_EQUIPMENT: return ruleset_equipment(rs, s) != NULL;
+    case REF_CATEGORY: return ruleset_equipment_category(rs, s) != NULL;
+    case REF_DAMAGE_TYPE: return ruleset_damage_type(rs, s) != NULL;
+    case REF_WEAPON_PROPERTY: return ruleset_weapon_property(rs, s) != NULL;
+    case REF_PROFICIENCY: return ruleset_proficiency(rs, s) != NULL;
+    case REF_PROF_ARMOR: return prof_of_type(rs, s, "Armor");
+    case REF_PROF_WEAPON: return prof_of_type(rs, s, "Weapons");
+    case REF_PROF_TOOL: return (p = ruleset_proficiency(rs, s)) != NULL && one_of(p->type, tool_types);
+    case REF_TOOL_OPTION:
+        return ruleset_equipment_category(rs, s) != NULL ||
+               ((p = ruleset_proficiency(rs, s)) != NULL && one_of(p->type, tool_types));
+    case REF_FEATURE: return ruleset_feature(rs, s) != NULL;
     default: return 1;
     }
 }
@@ -393,6 +464,16 @@ static const char *ref_name(enum ref ref)
     case REF_LANGUAGE: return "language";
     case REF_CLASS: return "class";
     case REF_RACE: return "race";
+    case REF_EQUIPMENT: return "equipment";
+    case REF_CATEGORY: return "equipment category";
+    case REF_DAMAGE_TYPE: return "damage type";
+    case REF_WEAPON_PROPERTY: return "weapon property";
+    case REF_PROFICIENCY: return "proficiency";
+    case REF_PROF_ARMOR: return "armor proficiency";
+    case REF_PROF_WEAPON: return "weapon proficiency";
+    case REF_PROF_TOOL: return "tool proficiency";
+    case REF_TOOL_OPTION: return "equipment category or tool proficiency";
+    case REF_FEATURE: return "feature";
     default: return "thing";
     }
 }
@@ -482,6 +563,50 @@ static int bool_at(struct ctx *c, const struct ynode *m, const char *key, int de
     return def;
 }
 
+/* Decimal `key` of mapping `m` in [min, max] (at most 3 decimals, no exponent); `def` when absent or bad. */
+static double decimal_at(struct ctx *c, const struct ynode *m, const char *key, double min, double max, double def)
+{
+    const struct ynode *v = get(m, key);
+    const char *dot;
+    char *end;
+    double x;
+
+    if (v == NULL)
+        return def;
+    if (v->kind != Y_SCALAR || !v->plain || v->len == 0 || v->len > 12 || strspn(v->text, "0123456789.") != v->len ||
+        v->text[0] == '.' ||
+        ((dot = strchr(v->text, '.')) != NULL &&
+         (strchr(dot + 1, '.') != NULL || strlen(dot + 1) > 3 || dot[1] == '\0'))) {
+        bad(c, v, ERR_INVALID, "%s must be a decimal number like 2 or 0.25", key);
+        return def;
+    }
+    errno = 0;
+    x = strtod(v->text, &end);
+    if (*end != '\0' || errno != 0 || x < min || x > max) {
+        bad(c, v, ERR_INVALID, "%s must be between %g and %g, not \"%.30s\"", key, min, max, v->text);
+        return def;
+    }
+    return x;
+}
+
+/* The string `key` of `m`, which must be one of `set` (NULL-terminated); NULL when absent or bad. */
+static const char *enum_at(struct ctx *c, const struct ynode *m, const char *key, const char *const *set)
+{
+    const char *s = str_at(c, m, key, 0, REF_NONE);
+    if (s != NULL && !one_of(s, set)) {
+        char allowed[200];
+        size_t off = 0;
+        allowed[0] = '\0';
+        for (size_t i = 0; set[i] != NULL && off < sizeof(allowed); i++) {
+            int k = snprintf(allowed + off, sizeof(allowed) - off, "%s%s", i ? ", " : "", set[i]);
+            off += k > 0 ? (size_t)k : 0;
+        }
+        bad(c, get(m, key), ERR_INVALID, "%s must be one of %s, not \"%.60s\"", key, allowed, s);
+        return NULL;
+    }
+    return s;
+}
+
 /* List of slugs `key` of mapping `m`, each resolving under `ref`, without duplicates. */
 static struct rs_strs strs_of(struct ctx *c, const struct ynode *v, const char *key, enum ref ref)
 {
@@ -533,7 +658,7 @@ static struct rs_choice choice_at(struct ctx *c, const struct ynode *m, const ch
     if (from->kind == Y_SCALAR && strcmp(from->text, "class") == 0 && allow_any == 2)
         return ch; /* multiclass: from the class's own list (from.n == 0) */
     ch.from = strs_of(c, from, "from", ref);
-    if (ref != REF_NONE && ch.from.n > 0 && (size_t)ch.count > ch.from.n)
+    if (ref != REF_NONE && ref != REF_TOOL_OPTION && ch.from.n > 0 && (size_t)ch.count > ch.from.n)
         bad(c, v, ERR_INVALID, "%s chooses %d from only %zu", key, ch.count, ch.from.n);
     return ch;
 }
@@ -703,6 +828,328 @@ static void load_xp(struct ctx *c, const struct ynode *root)
     }
 }
 
+/* A dice expression as the SRD writes damage: "1d8", "2d6", or a flat "1". */
+static int is_dice(const char *s)
+{
+    size_t a = strspn(s, "0123456789");
+    if (a == 0 || a > 2 || s[0] == '0')
+        return 0;
+    if (s[a] == '\0')
+        return 1;
+    if (s[a] != 'd')
+        return 0;
+    size_t b = strspn(s + a + 1, "0123456789");
+    return b > 0 && b <= 3 && s[a + 1] != '0' && s[a + 1 + b] == '\0';
+}
+
+static const char *dice_at(struct ctx *c, const struct ynode *m, const char *key)
+{
+    const char *s = str_at(c, m, key, 0, REF_NONE);
+    if (s != NULL && !is_dice(s)) {
+        bad(c, get(m, key), ERR_INVALID, "%s \"%.30s\" is not dice like 1d8 or a number", key, s);
+        return NULL;
+    }
+    return s;
+}
+
+/* A file's list of {index, name} entries into an array of `size`-byte structs that start with index and name. */
+static void *named_list(struct ctx *c, const struct ynode *root, const char *key, const char *what, size_t want,
+                        size_t size, size_t *n)
+{
+    static const char *const keys[] = {"index", "name", NULL};
+    const struct ynode *l;
+    char *a;
+
+    *n = 0;
+    if ((l = top_list(c, root, key)) == NULL)
+        return NULL;
+    expect_count(c, l, key, want);
+    a = arena_alloc(c->arena, l->nkids * size);
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        const char **e = (const char **)(a + i * size);
+        if (!check_map(c, m, what, keys, keys))
+            continue;
+        e[0] = str_at(c, m, "index", 1, REF_NONE);
+        e[1] = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, size, e[0]);
+    }
+    *n = l->nkids;
+    return a;
+}
+
+static const struct rs_armor *armor_at(struct ctx *c, const struct ynode *m, const char *equip_type)
+{
+    static const char *const keys[] = {
+        "category", "base", "dex_bonus", "max_bonus", "str_minimum", "stealth_disadvantage", NULL};
+    static const char *const req[] = {"category", "base", "dex_bonus", "str_minimum", "stealth_disadvantage", NULL};
+    static const char *const cats[] = {"light", "medium", "heavy", "shield", NULL};
+    const struct ynode *v = get(m, "armor");
+    struct rs_armor *a;
+
+    if (v == NULL || !check_map(c, v, "armor", keys, req))
+        return NULL;
+    a = arena_alloc(c->arena, sizeof(*a));
+    a->category = enum_at(c, v, "category", cats);
+    a->base = int_at(c, v, "base", 1, 30, 0);
+    a->dex_bonus = bool_at(c, v, "dex_bonus", 0);
+    a->max_bonus = int_at(c, v, "max_bonus", 1, 10, 0);
+    a->str_minimum = int_at(c, v, "str_minimum", 0, 30, 0);
+    a->stealth_disadvantage = bool_at(c, v, "stealth_disadvantage", 0);
+    if (a->max_bonus > 0 && !a->dex_bonus)
+        bad(c, get(v, "max_bonus"), ERR_INVALID, "max_bonus needs dex_bonus: true");
+    /* equip_type and the armor category say the same thing: light <-> light-armor, shield <-> shield */
+    if (a->category != NULL && equip_type != NULL && strncmp(equip_type, a->category, strlen(a->category)) != 0)
+        bad(c, get(v, "category"), ERR_INVALID, "armor category %s does not match equip_type %s", a->category,
+            equip_type);
+    return a;
+}
+
+static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, const char *equip_type)
+{
+    static const char *const keys[] = {"category",          "range",      "damage", "damage_type",
+                                       "two_handed_damage", "normal",     "long",   "throw_normal",
+                                       "throw_long",        "properties", NULL};
+    static const char *const req[] = {"category", "range", "normal", "properties", NULL};
+    static const char *const cats[] = {"simple", "martial", NULL};
+    static const char *const ranges[] = {"melee", "ranged", NULL};
+    const struct ynode *v = get(m, "weapon");
+    struct rs_weapon *w;
+
+    if (v == NULL || !check_map(c, v, "weapon", keys, req))
+        return NULL;
+    w = arena_alloc(c->arena, sizeof(*w));
+    const char *cat = enum_at(c, v, "category", cats), *range = enum_at(c, v, "range", ranges);
+    w->martial = cat != NULL && strcmp(cat, "martial") == 0;
+    w->ranged = range != NULL && strcmp(range, "ranged") == 0;
+    w->damage = dice_at(c, v, "damage");
+    w->damage_type = str_at(c, v, "damage_type", 1, REF_DAMAGE_TYPE);
+    if ((get(v, "damage") == NULL) != (get(v, "damage_type") == NULL))
+        bad(c, v, ERR_INVALID, "a weapon has both damage and damage_type, or neither");
+    w->two_handed_damage = dice_at(c, v, "two_handed_damage");
+    w->normal = int_at(c, v, "normal", 5, 1000, 0);
+    w->long_range = int_at(c, v, "long", 5, 2000, 0);
+    w->throw_normal = int_at(c, v, "throw_normal", 5, 1000, 0);
+    w->throw_long = int_at(c, v, "throw_long", 5, 2000, 0);
+    if (w->long_range != 0 && w->long_range < w->normal)
+        bad(c, get(v, "long"), ERR_INVALID, "long range %d is shorter than the normal range %d", w->long_range,
+            w->normal);
+    if ((w->throw_normal == 0) != (w->throw_long == 0) || w->throw_long < w->throw_normal)
+        bad(c, v, ERR_INVALID, "throw_normal and throw_long go together, long not shorter");
+    w->properties = strs_at(c, v, "properties", REF_WEAPON_PROPERTY);
+    int versatile = 0, thrown = 0;
+    for (size_t i = 0; i < w->properties.n; i++) {
+        versatile |= strcmp(w->properties.v[i], "versatile") == 0;
+        thrown |= strcmp(w->properties.v[i], "thrown") == 0;
+    }
+    if (versatile != (get(v, "two_handed_damage") != NULL))
+        bad(c, v, ERR_INVALID, "a versatile weapon, and only one, has two_handed_damage");
+    if (thrown != (w->throw_normal != 0))
+        bad(c, v, ERR_INVALID, "a thrown weapon, and only one, has throw_normal and throw_long");
+    if (cat != NULL && range != NULL && equip_type != NULL) {
+        char want[32];
+        snprintf(want, sizeof(want), "%s-%s", cat, range);
+        if (strcmp(want, equip_type) != 0)
+            bad(c, get(v, "category"), ERR_INVALID, "a %s %s weapon has equip_type %s, not %s", cat, range, want,
+                equip_type);
+    }
+    return w;
+}
+
+static void load_equipment(struct ctx *c, const struct ynode *root)
+{
+    static const char *const top[] = {"damage_types", "weapon_properties", "categories", "equipment", NULL};
+    static const char *const keys[] = {"index",    "name",     "categories", "equip_type", "cost", "weight",
+                                       "quantity", "contents", "armor",      "weapon",     NULL};
+    static const char *const req[] = {"index", "name", "categories", "equip_type", "cost", NULL};
+    static const char *const ckeys[] = {"quantity", "unit", NULL};
+    static const char *const pkeys[] = {"item", "quantity", NULL};
+    static const char *const units[] = {"cp", "sp", "ep", "gp", "pp", NULL};
+    static const char *const types[] = {
+        "currency",      "light-armor",   "medium-armor",   "heavy-armor", "shield", "simple-melee",
+        "simple-ranged", "martial-melee", "martial-ranged", "ammunition",  "arcane", "holy",
+        "druidic",       "container",     "tools",          "other",       NULL};
+    const struct ynode *l;
+    struct rs_equipment *a;
+
+    if (!check_map(c, root, "the file", top, top))
+        return;
+    c->rs->damage_types =
+        named_list(c, root, "damage_types", "a damage type", 13, sizeof(struct rs_damage_type), &c->rs->ndamage_types);
+    c->rs->weapon_properties = named_list(c, root, "weapon_properties", "a weapon property", 11,
+                                          sizeof(struct rs_weapon_property), &c->rs->nweapon_properties);
+    c->rs->equipment_categories = named_list(c, root, "categories", "an equipment category", 27,
+                                             sizeof(struct rs_equipment_category), &c->rs->nequipment_categories);
+    if ((l = top_list(c, root, "equipment")) == NULL)
+        return;
+    expect_count(c, l, "equipment", 197);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i], *v;
+        if (!check_map(c, m, "an item of equipment", keys, req))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+        a[i].categories = strs_at(c, m, "categories", REF_CATEGORY);
+        if ((v = get(m, "categories")) != NULL && v->kind == Y_SEQ && v->nkids == 0)
+            bad(c, v, ERR_INVALID, "an item belongs to at least one category");
+        a[i].equip_type = enum_at(c, m, "equip_type", types);
+        if ((v = get(m, "cost")) != NULL && check_map(c, v, "cost", ckeys, ckeys)) {
+            a[i].cost = int_at(c, v, "quantity", 0, 1000000, 0);
+            a[i].cost_unit = enum_at(c, v, "unit", units);
+        }
+        a[i].has_weight = get(m, "weight") != NULL;
+        a[i].weight = decimal_at(c, m, "weight", 0, 10000, 0);
+        a[i].quantity = int_at(c, m, "quantity", 1, 1000, 1);
+        a[i].armor = armor_at(c, m, a[i].equip_type);
+        a[i].weapon = weapon_at(c, m, a[i].equip_type);
+        int armor_type = a[i].equip_type != NULL &&
+                         (strstr(a[i].equip_type, "-armor") != NULL || strcmp(a[i].equip_type, "shield") == 0);
+        int weapon_type = a[i].equip_type != NULL &&
+                          (strstr(a[i].equip_type, "-melee") != NULL || strstr(a[i].equip_type, "-ranged") != NULL);
+        if (a[i].equip_type != NULL && armor_type != (get(m, "armor") != NULL))
+            bad(c, m, ERR_INVALID, "armor and shields, and nothing else, have `armor`");
+        if (a[i].equip_type != NULL && weapon_type != (get(m, "weapon") != NULL))
+            bad(c, m, ERR_INVALID, "weapons, and nothing else, have `weapon`");
+    }
+    c->rs->equipment = a;
+    c->rs->nequipment = l->nkids;
+    /* contents refer to items anywhere in the list: read them once every item is known */
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *v = get(l->kids[i], "contents");
+        struct rs_pack_item *p;
+        if (v == NULL)
+            continue;
+        if (v->kind != Y_SEQ || v->nkids == 0) {
+            bad(c, v, ERR_INVALID, "contents must be a non-empty list");
+            continue;
+        }
+        p = arena_alloc(c->arena, v->nkids * sizeof(*p));
+        for (size_t k = 0; k < v->nkids; k++) {
+            if (!check_map(c, v->kids[k], "a content", pkeys, pkeys))
+                continue;
+            p[k].item = str_at(c, v->kids[k], "item", 1, REF_EQUIPMENT);
+            p[k].quantity = int_at(c, v->kids[k], "quantity", 1, 1000, 0);
+            if (p[k].item != NULL && a[i].index != NULL && strcmp(p[k].item, a[i].index) == 0)
+                bad(c, v->kids[k], ERR_INVALID, "\"%s\" contains itself", p[k].item);
+        }
+        a[i].contents = p;
+        a[i].ncontents = v->nkids;
+    }
+    /* a category nothing belongs to is a typo somewhere */
+    for (size_t k = 0; k < c->rs->nequipment_categories; k++) {
+        const char *cat = c->rs->equipment_categories[k].index;
+        size_t members = 0;
+        for (size_t i = 0; cat != NULL && i < l->nkids; i++)
+            members += (size_t)ruleset_item_in_category(c->rs, a[i].index, cat);
+        if (cat != NULL && members == 0)
+            bad(c, get(root, "categories")->kids[k], ERR_INVALID, "no equipment is in category \"%s\"", cat);
+    }
+}
+
+static void load_proficiencies(struct ctx *c, const struct ynode *root)
+{
+    static const char *const keys[] = {"index", "name", "type", "category", "item", "skill", "ability", NULL};
+    static const char *const req[] = {"index", "name", "type", NULL};
+    static const char *const types[] = {"Armor", "Weapons",  "Artisan's Tools", "Musical Instruments", "Gaming Sets",
+                                        "Other", "Vehicles", "Skills",          "Saving Throws",       NULL};
+    const struct ynode *l;
+    struct rs_proficiency *a;
+
+    if ((l = file_list(c, root, "proficiencies", 117)) == NULL)
+        return;
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        if (!check_map(c, m, "a proficiency", keys, req))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+        a[i].type = enum_at(c, m, "type", types);
+        a[i].category = str_at(c, m, "category", 1, REF_CATEGORY);
+        a[i].item = str_at(c, m, "item", 1, REF_EQUIPMENT);
+        a[i].skill = str_at(c, m, "skill", 1, REF_SKILL);
+        a[i].ability = str_at(c, m, "ability", 1, REF_ABILITY);
+        int covers = (get(m, "category") != NULL) + (get(m, "item") != NULL) + (get(m, "skill") != NULL) +
+                     (get(m, "ability") != NULL);
+        if (covers > 1)
+            bad(c, m, ERR_INVALID, "a proficiency covers one category, item, skill or ability, not %d", covers);
+        if (a[i].type != NULL && (strcmp(a[i].type, "Skills") == 0) != (get(m, "skill") != NULL))
+            bad(c, m, ERR_INVALID, "a skill proficiency, and only one, names a skill");
+        if (a[i].type != NULL && (strcmp(a[i].type, "Saving Throws") == 0) != (get(m, "ability") != NULL))
+            bad(c, m, ERR_INVALID, "a saving throw proficiency, and only one, names an ability");
+    }
+    c->rs->proficiencies = a;
+    c->rs->nproficiencies = l->nkids;
+}
+
+/* Features name their class; the class is checked, with the level rows, once classes.yaml is read. */
+static void load_features(struct ctx *c, const struct ynode *root)
+{
+    static const char *const keys[] = {"index", "name", "class", "subclass", "level", NULL};
+    static const char *const req[] = {"index", "name", "class", "level", NULL};
+    const struct ynode *l;
+    struct rs_feature *a;
+
+    if ((l = file_list(c, root, "features", 322)) == NULL)
+        return;
+    snprintf(c->features_path, sizeof(c->features_path), "%s", c->path);
+    a = arena_alloc(c->arena, l->nkids * sizeof(*a));
+    c->feature_at = xcalloc(l->nkids ? l->nkids : 1, sizeof(*c->feature_at));
+    for (size_t i = 0; i < l->nkids; i++) {
+        const struct ynode *m = l->kids[i];
+        c->feature_at[i].line = m->line;
+        c->feature_at[i].col = m->col;
+        if (!check_map(c, m, "a feature", keys, req))
+            continue;
+        a[i].index = str_at(c, m, "index", 1, REF_NONE);
+        a[i].name = str_at(c, m, "name", 0, REF_NONE);
+        unique_index(c, m, a, i, sizeof(*a), a[i].index);
+        a[i].class_index = str_at(c, m, "class", 1, REF_NONE);
+        a[i].subclass_index = str_at(c, m, "subclass", 1, REF_NONE);
+        a[i].level = int_at(c, m, "level", 1, RULESET_LEVELS, 0);
+    }
+    c->rs->features = a;
+    c->rs->nfeatures = l->nkids;
+}
+
+/* 1 when `list` holds `s`. */
+static int strs_has(struct rs_strs list, const char *s)
+{
+    for (size_t i = 0; s != NULL && i < list.n; i++)
+        if (strcmp(list.v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* After classes.yaml: each feature's class exists and lists it at its level, in the right list. */
+static void check_features_listed(struct ctx *c)
+{
+    for (size_t i = 0; i < c->rs->nfeatures && c->feature_at != NULL; i++) {
+        const struct rs_feature *f = &c->rs->features[i];
+        const struct rs_class *cls = ruleset_class(c->rs, f->class_index);
+        const struct rs_class_level *lv;
+        int line = c->feature_at[i].line, col = c->feature_at[i].col;
+        if (f->index == NULL || f->class_index == NULL)
+            continue;
+        if (cls == NULL) {
+            bad_at(c, c->features_path, line, col, "class \"%s\" of feature \"%s\" is not a known class",
+                   f->class_index, f->index);
+            continue;
+        }
+        if (f->subclass_index != NULL &&
+            (cls->subclass_index == NULL || strcmp(f->subclass_index, cls->subclass_index)))
+            bad_at(c, c->features_path, line, col, "subclass \"%s\" of feature \"%s\" is not the %s subclass",
+                   f->subclass_index, f->index, f->class_index);
+        lv = ruleset_class_level(cls, f->level);
+        if (lv != NULL && !strs_has(f->subclass_index != NULL ? lv->subclass_features : lv->features, f->index))
+            bad_at(c, c->features_path, line, col, "feature \"%s\" is not listed at %s level %d in classes.yaml",
+                   f->index, f->class_index, f->level);
+    }
+}
+
 /* Ability bonuses `{ability: bonus, ...}` into b[] by ability position. */
 static void bonuses_at(struct ctx *c, const struct ynode *m, const char *key, int *b)
 {
@@ -742,11 +1189,15 @@ static void effects_at(struct ctx *c, const struct ynode *m, struct rs_effects *
     fx->darkvision = int_at(c, v, "darkvision", 0, 1000, 0);
     fx->hp_per_level = int_at(c, v, "hp_per_level", 0, 10, 0);
     fx->skill_proficiencies = strs_at(c, v, "skill_proficiencies", REF_SKILL);
-    fx->weapon_proficiencies = strs_at(c, v, "weapon_proficiencies", REF_NONE);
-    fx->armor_proficiencies = strs_at(c, v, "armor_proficiencies", REF_NONE);
-    fx->tool_proficiencies = strs_at(c, v, "tool_proficiencies", REF_NONE);
-    fx->tool_choices = choice_at(c, v, "tool_choices", REF_NONE, 0);
+    fx->weapon_proficiencies = strs_at(c, v, "weapon_proficiencies", REF_PROF_WEAPON);
+    fx->armor_proficiencies = strs_at(c, v, "armor_proficiencies", REF_PROF_ARMOR);
+    fx->tool_proficiencies = strs_at(c, v, "tool_proficiencies", REF_PROF_TOOL);
+    fx->tool_choices = choice_at(c, v, "tool_choices", REF_TOOL_OPTION, 0);
     fx->resistances = strs_at(c, v, "resistances", REF_NONE);
+    for (size_t i = 0; i < fx->resistances.n; i++)
+        if (strcmp(fx->resistances.v[i], "ancestry") != 0 && ruleset_damage_type(c->rs, fx->resistances.v[i]) == NULL)
+            bad(c, get(v, "resistances"), ERR_INVALID, "resistance \"%s\" is not a known damage type",
+                fx->resistances.v[i]);
     fx->skill_choices = int_at(c, v, "skill_choices", 0, 18, 0);
     fx->language_choices = int_at(c, v, "language_choices", 0, 16, 0);
     fx->heavy_armor_no_speed_penalty = bool_at(c, v, "heavy_armor_no_speed_penalty", 0);
@@ -863,7 +1314,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
                 continue;
             a[i].index = str_at(c, m, "index", 1, REF_NONE);
             a[i].name = str_at(c, m, "name", 0, REF_NONE);
-            a[i].damage_type = str_at(c, m, "damage_type", 1, REF_NONE);
+            a[i].damage_type = str_at(c, m, "damage_type", 1, REF_DAMAGE_TYPE);
             unique_index(c, m, a, i, sizeof(*a), a[i].index);
             const char *shape = str_at(c, m, "shape", 1, REF_NONE);
             if (shape != NULL && strcmp(shape, "line") != 0 && strcmp(shape, "cone") != 0)
@@ -878,9 +1329,35 @@ static void load_races(struct ctx *c, const struct ynode *root)
     }
 }
 
+/* The features of one level row: each must be a feature of `cls` at this level, of its subclass when `sub`. */
+static struct rs_strs level_features(struct ctx *c, const struct ynode *lm, const char *key, const struct rs_class *cls,
+                                     int level, int sub)
+{
+    struct rs_strs out = strs_at(c, lm, key, REF_FEATURE);
+    const struct ynode *v = get(lm, key);
+    for (size_t i = 0; i < out.n && v != NULL; i++) {
+        const struct rs_feature *f = ruleset_feature(c->rs, out.v[i]);
+        const struct ynode *at = i < v->nkids ? v->kids[i] : v;
+        if (f == NULL || cls->index == NULL)
+            continue;
+        if (f->class_index == NULL || strcmp(f->class_index, cls->index) != 0)
+            bad(c, at, ERR_INVALID, "feature \"%s\" belongs to class %s, not %s", f->index,
+                f->class_index ? f->class_index : "?", cls->index);
+        else if (f->level != level)
+            bad(c, at, ERR_INVALID, "feature \"%s\" is gained at level %d, not %d", f->index, f->level, level);
+        else if (sub && (f->subclass_index == NULL || cls->subclass_index == NULL ||
+                         strcmp(f->subclass_index, cls->subclass_index) != 0))
+            bad(c, at, ERR_INVALID, "feature \"%s\" is not a feature of subclass %s", f->index,
+                cls->subclass_index ? cls->subclass_index : "?");
+        else if (!sub && f->subclass_index != NULL)
+            bad(c, at, ERR_INVALID, "feature \"%s\" is a subclass feature: list it in subclass_features", f->index);
+    }
+    return out;
+}
+
 static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *cls)
 {
-    static const char *const keys[] = {"level", "proficiency_bonus", "asi", "features", NULL};
+    static const char *const keys[] = {"level", "proficiency_bonus", "asi", "features", "subclass_features", NULL};
     static const char *const req[] = {"level", "proficiency_bonus", "asi", NULL};
     const struct ynode *l = get(m, "levels");
 
@@ -899,7 +1376,11 @@ static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *
         lv->level = int_at(c, lm, "level", 1, RULESET_LEVELS, 0);
         lv->proficiency_bonus = int_at(c, lm, "proficiency_bonus", 1, 10, 0);
         lv->asi = bool_at(c, lm, "asi", 0);
-        lv->features = strs_at(c, lm, "features", REF_NONE);
+        lv->features = level_features(c, lm, "features", cls, (int)i + 1, 0);
+        lv->subclass_features = level_features(c, lm, "subclass_features", cls, (int)i + 1, 1);
+        if (lv->subclass_features.n > 0 && cls->subclass_level > (int)i + 1)
+            bad(c, get(lm, "subclass_features"), ERR_INVALID, "subclass features before the subclass level %d",
+                cls->subclass_level);
         if (lv->level != (int)i + 1)
             bad(c, lm, ERR_INVALID, "level %d is out of order (expected %zu)", lv->level, i + 1);
         else if (c->rs->xp[i].level == lv->level && c->rs->xp[i].proficiency_bonus != lv->proficiency_bonus)
@@ -911,16 +1392,18 @@ static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *
 
 static void load_classes(struct ctx *c, const struct ynode *root)
 {
-    static const char *const keys[] = {
-        "index", "name",         "hit_die",    "saving_throws", "skill_choices", "armor",  "weapons",
-        "tools", "tool_choices", "multiclass", "subclass",      "spellcasting",  "levels", NULL};
+    static const char *const keys[] = {"index",    "name",         "hit_die", "saving_throws",     "skill_choices",
+                                       "armor",    "weapons",      "tools",   "tool_choices",      "multiclass",
+                                       "subclass", "spellcasting", "levels",  "unarmored_defense", NULL};
     static const char *const req[] = {"index",    "name",   "hit_die", "saving_throws", "skill_choices", "multiclass",
                                       "subclass", "levels", NULL};
     static const char *const mkeys[] = {"prerequisites", "proficiencies", "skill_choices", "tool_choices", NULL};
     static const char *const mreq[] = {"prerequisites", NULL};
     static const char *const pkeys[] = {"all_of", "any_of", NULL};
     static const char *const qkeys[] = {"ability", "minimum", NULL};
-    static const char *const subkeys[] = {"index", "name", "level", NULL};
+    static const char *const subkeys[] = {"index", "name", "level", "effects", NULL};
+    static const char *const subreq[] = {"index", "name", "level", NULL};
+    static const char *const fxkeys[] = {"hp_per_level", "unarmored_ac_base", "proficiencies", "languages", NULL};
     static const char *const spkeys[] = {"level", "ability", NULL};
     const struct ynode *l;
     struct rs_class *a;
@@ -942,10 +1425,11 @@ static void load_classes(struct ctx *c, const struct ynode *root)
         if ((v = get(m, "saving_throws")) != NULL && a[i].saving_throws.n != 2)
             bad(c, v, ERR_INVALID, "a class has 2 saving throws, not %zu", a[i].saving_throws.n);
         a[i].skill_choices = choice_at(c, m, "skill_choices", REF_SKILL, 1);
-        a[i].armor = strs_at(c, m, "armor", REF_NONE);
-        a[i].weapons = strs_at(c, m, "weapons", REF_NONE);
-        a[i].tools = strs_at(c, m, "tools", REF_NONE);
-        a[i].tool_choices = choice_at(c, m, "tool_choices", REF_NONE, 0);
+        a[i].armor = strs_at(c, m, "armor", REF_PROF_ARMOR);
+        a[i].weapons = strs_at(c, m, "weapons", REF_PROF_WEAPON);
+        a[i].tools = strs_at(c, m, "tools", REF_PROF_TOOL);
+        a[i].tool_choices = choice_at(c, m, "tool_choices", REF_TOOL_OPTION, 0);
+        a[i].unarmored_defense = str_at(c, m, "unarmored_defense", 1, REF_ABILITY);
         if ((mc = get(m, "multiclass")) != NULL && check_map(c, mc, "multiclass", mkeys, mreq)) {
             const struct ynode *p = get(mc, "prerequisites"), *pl = NULL;
             if (p != NULL && check_map(c, p, "prerequisites", pkeys, NULL)) {
@@ -972,14 +1456,22 @@ static void load_classes(struct ctx *c, const struct ynode *root)
                     a[i].multiclass.nprereqs = pl->nkids;
                 }
             }
-            a[i].multiclass.proficiencies = strs_at(c, mc, "proficiencies", REF_NONE);
+            a[i].multiclass.proficiencies = strs_at(c, mc, "proficiencies", REF_PROFICIENCY);
             a[i].multiclass.skill_choices = choice_at(c, mc, "skill_choices", REF_SKILL, 2);
-            a[i].multiclass.tool_choices = choice_at(c, mc, "tool_choices", REF_NONE, 0);
+            a[i].multiclass.tool_choices = choice_at(c, mc, "tool_choices", REF_TOOL_OPTION, 0);
         }
-        if ((v = get(m, "subclass")) != NULL && check_map(c, v, "subclass", subkeys, subkeys)) {
+        if ((v = get(m, "subclass")) != NULL && check_map(c, v, "subclass", subkeys, subreq)) {
+            const struct ynode *fx = get(v, "effects");
             a[i].subclass_index = str_at(c, v, "index", 1, REF_NONE);
             a[i].subclass_name = str_at(c, v, "name", 0, REF_NONE);
             a[i].subclass_level = int_at(c, v, "level", 1, RULESET_LEVELS, 0);
+            if (fx != NULL && check_map(c, fx, "effects", fxkeys, NULL)) {
+                struct rs_subclass_effects *se = &a[i].subclass_effects;
+                se->hp_per_level = int_at(c, fx, "hp_per_level", 0, 10, 0);
+                se->unarmored_ac_base = int_at(c, fx, "unarmored_ac_base", 10, 20, 0);
+                se->proficiencies = strs_at(c, fx, "proficiencies", REF_PROFICIENCY);
+                se->languages = strs_at(c, fx, "languages", REF_LANGUAGE);
+            }
         }
         if ((v = get(m, "spellcasting")) != NULL && check_map(c, v, "spellcasting", spkeys, spkeys)) {
             a[i].spellcasting_level = int_at(c, v, "level", 1, RULESET_LEVELS, 0);
@@ -989,6 +1481,7 @@ static void load_classes(struct ctx *c, const struct ynode *root)
     }
     c->rs->classes = a;
     c->rs->nclasses = l->nkids;
+    check_features_listed(c);
 }
 
 static void load_backgrounds(struct ctx *c, const struct ynode *root)
@@ -1046,6 +1539,9 @@ static const struct {
     {"alignments.yaml", load_alignments},
     {"languages.yaml", load_languages},
     {"xp.yaml", load_xp},
+    {"equipment.yaml", load_equipment},
+    {"proficiencies.yaml", load_proficiencies},
+    {"features.yaml", load_features},
     {"classes.yaml", load_classes},
     {"races.yaml", load_races},
     {"backgrounds.yaml", load_backgrounds},
@@ -1109,6 +1605,7 @@ int ruleset_load(const char *dir, struct ruleset **out, struct err *e)
     *out = rs;
     arena = NULL;
 out:
+    free(c->feature_at);
     free(c);
     arena_free(arena);
     return rc;
@@ -1183,27 +1680,33 @@ const struct rs_class_level *ruleset_class_level(const struct rs_class *cls, int
     return &cls->levels[level - 1];
 }
 
-/* Placeholders until the equipment/proficiency/feature tables are loaded (issue 3, data work). */
 const struct rs_proficiency *ruleset_proficiency(const struct ruleset *rs, const char *index)
 {
-    for (size_t i = 0; rs != NULL && index != NULL && i < rs->nproficiencies; i++)
-        if (strcmp(rs->proficiencies[i].index, index) == 0)
-            return &rs->proficiencies[i];
-    return NULL;
+    FIND(proficiencies, nproficiencies, index);
 }
-
 const struct rs_feature *ruleset_feature(const struct ruleset *rs, const char *index)
 {
-    for (size_t i = 0; rs != NULL && index != NULL && i < rs->nfeatures; i++)
-        if (strcmp(rs->features[i].index, index) == 0)
-            return &rs->features[i];
-    return NULL;
+    FIND(features, nfeatures, index);
+}
+const struct rs_equipment *ruleset_equipment(const struct ruleset *rs, const char *index)
+{
+    FIND(equipment, nequipment, index);
+}
+const struct rs_equipment_category *ruleset_equipment_category(const struct ruleset *rs, const char *index)
+{
+    FIND(equipment_categories, nequipment_categories, index);
+}
+const struct rs_damage_type *ruleset_damage_type(const struct ruleset *rs, const char *index)
+{
+    FIND(damage_types, ndamage_types, index);
+}
+const struct rs_weapon_property *ruleset_weapon_property(const struct ruleset *rs, const char *index)
+{
+    FIND(weapon_properties, nweapon_properties, index);
 }
 
 int ruleset_item_in_category(const struct ruleset *rs, const char *item, const char *category)
 {
-    (void)rs;
-    (void)item;
-    (void)category;
-    return 0;
+    const struct rs_equipment *e = ruleset_equipment(rs, item);
+    return e != NULL && category != NULL && strs_has(e->categories, category);
 }

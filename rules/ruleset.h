@@ -1,7 +1,9 @@
 /*
  * rules/ruleset.h - the SRD tables the rules engine reads: abilities, skills,
  * alignments, languages, races (with subraces, traits and draconic ancestries),
- * classes (with their 1..20 level tables), backgrounds and the XP table.
+ * classes (with their 1..20 level tables), backgrounds, the XP table, the
+ * equipment (with its categories, damage types and weapon properties), the
+ * proficiencies and the class and subclass features.
  *
  * ruleset_load() reads the YAML files of rules/data/ once, validates all of
  * them (unknown keys, types, ranges, cross-references, expected counts) and
@@ -107,17 +109,17 @@ struct rs_ancestry {
 struct rs_class_level {
     int level;
     int proficiency_bonus;
-    int asi; /* an Ability Score Improvement at this class level */
+    int asi;                          /* an Ability Score Improvement at this class level */
     struct rs_strs features;          /* feature indexes (see ruleset_feature) gained at this class level */
     struct rs_strs subclass_features; /* the SRD subclass's features gained at this class level */
 };
 
 /* What the class's SRD subclass changes on the sheet (zero / empty when nothing). */
 struct rs_subclass_effects {
-    int hp_per_level;                  /* extra max HP per level of this class (Draconic Bloodline: 1) */
-    int unarmored_ac_base;             /* 0, or AC = this + DEX modifier when unarmored (Draconic: 13) */
-    struct rs_strs proficiencies;      /* proficiency indexes gained (Life Domain: heavy-armor) */
-    struct rs_strs languages;          /* language indexes gained (Draconic: draconic) */
+    int hp_per_level;             /* extra max HP per level of this class (Draconic Bloodline: 1) */
+    int unarmored_ac_base;        /* 0, or AC = this + DEX modifier when unarmored (Draconic: 13) */
+    struct rs_strs proficiencies; /* proficiency indexes gained (Life Domain: heavy-armor) */
+    struct rs_strs languages;     /* language indexes gained (Draconic: draconic) */
 };
 
 struct rs_prereq {
@@ -145,7 +147,7 @@ struct rs_class {
     struct rs_subclass_effects subclass_effects;
     const char *unarmored_defense; /* NULL, or the ability whose modifier adds to 10 + DEX when
                                       unarmored (barbarian: con, monk: wis) */
-    int spellcasting_level; /* 0 for a class without spellcasting */
+    int spellcasting_level;        /* 0 for a class without spellcasting */
     const char *spellcasting_ability;
     struct rs_class_level levels[RULESET_LEVELS];
 };
@@ -163,7 +165,65 @@ struct rs_background {
 /* A proficiency as dnd5eapi names it: light-armor, simple-weapons, battleaxes, smiths-tools. */
 struct rs_proficiency {
     const char *index, *name;
-    const char *type; /* "Armor", "Weapons", "Artisan's Tools", "Musical Instruments", "Gaming Sets", "Other Tools", "Vehicles" */
+    const char *type; /* as dnd5eapi: "Armor", "Weapons", "Artisan's Tools", "Musical Instruments", "Gaming Sets",
+                         "Other" (other tools), "Vehicles", "Skills", "Saving Throws" */
+    /* What it covers: at most one is set (none for the vehicle proficiencies). */
+    const char *category; /* an equipment category index (light-armor, simple-weapons, armor) */
+    const char *item;     /* an equipment index (longsword, lute, smiths-tools, shield) */
+    const char *skill;    /* a skill index (type "Skills") */
+    const char *ability;  /* an ability index (type "Saving Throws") */
+};
+
+/* Named things equipment refers to. */
+struct rs_equipment_category {
+    const char *index, *name; /* weapon, simple-weapons, artisans-tools, equipment-packs, ... */
+};
+struct rs_damage_type {
+    const char *index, *name; /* slashing, fire, ... */
+};
+struct rs_weapon_property {
+    const char *index, *name; /* finesse, light, heavy, thrown, versatile, two-handed, reach, ... */
+};
+
+struct rs_armor {
+    const char *category;     /* "light", "medium", "heavy" or "shield" */
+    int base;                 /* AC (a shield: the bonus it adds) */
+    int dex_bonus;            /* 1 when the DEX modifier adds */
+    int max_bonus;            /* cap on that modifier; 0 = no cap */
+    int str_minimum;          /* 0 = none */
+    int stealth_disadvantage; /* 1 or 0 */
+};
+
+struct rs_weapon {
+    int martial;                   /* 0 simple, 1 martial */
+    int ranged;                    /* 0 melee, 1 ranged */
+    const char *damage;            /* dice ("1d8") or a flat number ("1"); NULL when it deals none (net) */
+    const char *damage_type;       /* damage type index; NULL with damage */
+    const char *two_handed_damage; /* dice when versatile, else NULL */
+    int normal, long_range;        /* range in feet; long_range 0 when none */
+    int throw_normal, throw_long;  /* thrown range in feet; 0 when not thrown */
+    struct rs_strs properties;     /* weapon property indexes */
+};
+
+struct rs_pack_item {
+    const char *item; /* equipment index */
+    int quantity;
+};
+
+struct rs_equipment {
+    const char *index, *name;
+    struct rs_strs categories;      /* equipment category indexes; v[0] is the main one (dnd5eapi equipment_category) */
+    const char *equip_type;         /* the original API's type: light-armor, simple-melee, ammunition, arcane, holy,
+                                       druidic, container, tools, other, ... */
+    int cost;                       /* cost_unit coins */
+    const char *cost_unit;          /* "cp", "sp", "ep", "gp" or "pp" */
+    double weight;                  /* pounds; 0 when has_weight is 0 */
+    int has_weight;                 /* 0 when the SRD lists no weight (equipment packs) */
+    int quantity;                   /* items sold together for the cost (20 arrows); 1 by default */
+    const struct rs_armor *armor;   /* NULL unless armor or a shield */
+    const struct rs_weapon *weapon; /* NULL unless a weapon */
+    const struct rs_pack_item *contents; /* an equipment pack's contents */
+    size_t ncontents;
 };
 
 /* A class or subclass feature. */
@@ -201,18 +261,25 @@ struct ruleset {
     size_t nproficiencies;
     const struct rs_feature *features;
     size_t nfeatures;
+    const struct rs_equipment *equipment;
+    size_t nequipment;
+    const struct rs_equipment_category *equipment_categories;
+    size_t nequipment_categories;
+    const struct rs_damage_type *damage_types;
+    size_t ndamage_types;
+    const struct rs_weapon_property *weapon_properties;
+    size_t nweapon_properties;
     struct rs_xp_level xp[RULESET_LEVELS];
     void *arena; /* private: every allocation above */
 };
 
 /*
  * Load and validate every data file of `dir` (abilities.yaml, skills.yaml,
- * alignments.yaml, languages.yaml, races.yaml, classes.yaml, backgrounds.yaml,
- * xp.yaml). Returns 0 and sets *out (free with ruleset_free), or ERR_IO (a file
- * missing or unreadable), ERR_TOO_LARGE (a file over 1 MiB, a string over 200
- * bytes) or ERR_INVALID (bad YAML, an unknown key, a wrong type or range, a
- * dangling reference, a wrong count); *out is then NULL and `e` holds the
- * problems, the first ones spelled out as "FILE:LINE:COL: ...", with a total.
+ * alignments.yaml, languages.yaml, xp.yaml, equipment.yaml, proficiencies.yaml,
+ * features.yaml, classes.yaml, races.yaml, backgrounds.yaml). Returns 0 and sets *out (free with ruleset_free), or
+ * ERR_IO (a file missing or unreadable), ERR_TOO_LARGE (a file over 1 MiB, a string over 200 bytes) or ERR_INVALID (bad
+ * YAML, an unknown key, a wrong type or range, a dangling reference, a wrong count); *out is then NULL and `e` holds
+ * the problems, the first ones spelled out as "FILE:LINE:COL: ...", with a total.
  */
 int ruleset_load(const char *dir, struct ruleset **out, struct err *e);
 
@@ -237,6 +304,12 @@ const struct rs_proficiency *ruleset_proficiency(const struct ruleset *rs, const
 
 /* Feature by index (every slug in a level's features / subclass_features resolves). NULL when unknown. */
 const struct rs_feature *ruleset_feature(const struct ruleset *rs, const char *index);
+
+/* Equipment, equipment category, damage type and weapon property by index; NULL when unknown. */
+const struct rs_equipment *ruleset_equipment(const struct ruleset *rs, const char *index);
+const struct rs_equipment_category *ruleset_equipment_category(const struct ruleset *rs, const char *index);
+const struct rs_damage_type *ruleset_damage_type(const struct ruleset *rs, const char *index);
+const struct rs_weapon_property *ruleset_weapon_property(const struct ruleset *rs, const char *index);
 
 /* 1 when equipment `item` exists and belongs to equipment category `category`
  * (e.g. "lute" in "musical-instruments", "smiths-tools" in "artisans-tools"), else 0. */
