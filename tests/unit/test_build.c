@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_build.c - the first cut of build validation (rules/build.c).
+ * tests/unit/test_build.c - rules/build.c: name and level checks, method names, the default policy.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +99,48 @@ static void test_violations_bounded(void **state)
     assert_true(v.truncated);
 }
 
+static void test_method_names_round_trip(void **state)
+{
+    (void)state;
+    for (int m = BUILD_METHOD_STANDARD_ARRAY; m < BUILD_METHOD_INVALID; m++) {
+        const char *name = build_method_name((enum build_method)m);
+        assert_non_null(name);
+        assert_int_equal(build_method_parse(name), m);
+    }
+    assert_string_equal(build_method_name(BUILD_METHOD_POINT_BUY), "point_buy");
+    assert_null(build_method_name(BUILD_METHOD_NONE));
+    assert_null(build_method_name(BUILD_METHOD_INVALID));
+    assert_int_equal(build_method_parse("4d6"), BUILD_METHOD_INVALID);
+    assert_int_equal(build_method_parse("Point_Buy"), BUILD_METHOD_INVALID); /* exact spelling only */
+    assert_int_equal(build_method_parse(NULL), BUILD_METHOD_INVALID);
+}
+
+static void test_default_policy(void **state)
+{
+    (void)state;
+    struct build_policy p;
+    memset(&p, 0x5a, sizeof(p));
+    build_policy_default(&p);
+    assert_true(p.methods & (1u << BUILD_METHOD_STANDARD_ARRAY));
+    assert_true(p.methods & (1u << BUILD_METHOD_POINT_BUY));
+    assert_true(p.methods & (1u << BUILD_METHOD_ROLLED));
+    assert_false(p.methods & (1u << BUILD_METHOD_MANUAL)); /* manual scores are off unless the table allows them */
+    assert_int_equal(p.point_buy_budget, 27);
+    assert_int_equal(p.hp_method, BUILD_HP_EITHER);
+    assert_null(p.rolls_key);
+    assert_int_equal(p.roll_ttl_s, 24 * 3600);
+}
+
+static void test_bad_fields_not_repeated(void **state)
+{
+    (void)state;
+    /* a name or level the mapper already reported (wrong_type) gets no second problem */
+    struct build b = {.bad = (1u << BF_NAME) | (1u << BF_LEVEL), .level = 0};
+    violations_init(&v);
+    build_validate_name_level(&b, BF_NAME, &v);
+    assert_int_equal(v.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +150,9 @@ int main(void)
         cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_level_range_and_all_problems),
         cmocka_unit_test(test_violations_bounded),
+        cmocka_unit_test(test_method_names_round_trip),
+        cmocka_unit_test(test_default_policy),
+        cmocka_unit_test(test_bad_fields_not_repeated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
