@@ -30,6 +30,7 @@
 #define PUSH_BATCH 200
 #define CHAR_SCHEMA "dungeonmaster"
 #define CHAR_TABLE "characters"
+#define CHAR_RESOURCE "characters"
 #define PULL_PAGE 50
 #define PULL_PAGE_MAX 51200
 
@@ -57,6 +58,31 @@ struct syncer {
 };
 
 static volatile sig_atomic_t stop;
+
+/*
+ * Where each outbox resource lives in HarperDB (the tables migration 0001
+ * creates). A resource written by a newer build and missing here cannot be
+ * delivered: its rows are logged and dropped rather than block the outbox.
+ */
+static const struct resource {
+    const char *name; /* outbox.resource */
+    const char *schema;
+    const char *table;
+} resources[] = {
+    {CHAR_RESOURCE, CHAR_SCHEMA, CHAR_TABLE},
+    {"equipment", "dungeonmaster", "equipment"},
+    {"campaigns", "dungeonmaster", "campaign"},
+    {"campaign", "dungeonmaster", "campaign"},
+};
+
+/* The HarperDB table of an outbox resource, or NULL. */
+static const struct resource *resource_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+        if (strcmp(resources[i].name, name) == 0)
+            return &resources[i];
+    return NULL;
+}
 
 static void on_signal(int sig)
 {
@@ -114,7 +140,12 @@ static void ack(struct syncer *y, int64_t seq, int64_t version, const char *id)
     }
 }
 
-/* The HarperDB record for an outbox payload: the document plus the writer's instance. */
+/*
+ * The HarperDB record for an outbox payload: the document (for a character
+ * it carries race, class and level, which other instances index when they
+ * pull it) plus the writer's instance, and for a character with a roll id
+ * its roll_nonce (read from SQLite: the document holds only the roll id).
+ */
 static json_t *record_of(struct syncer *y, const struct outbox_row *r)
 {
     json_error_t je;
@@ -124,6 +155,11 @@ static json_t *record_of(struct syncer *y, const struct outbox_row *r)
         return NULL;
     }
     json_object_set_new(doc, "instance", json_string(y->instance));
+    char nonce[128];
+    struct err e;
+    if (strcmp(r->resource, CHAR_RESOURCE) == 0 &&
+        store_character_nonce(y->store, r->id, nonce, sizeof(nonce), &e) == 0 && nonce[0] != '\0')
+        json_object_set_new(doc, "roll_nonce", json_string(nonce));
     return doc;
 }
 
@@ -155,26 +191,37 @@ static int ensure_schema(struct syncer *y)
     }
     if (applied > 0)
         log_info("syncer: applied %zu migration(s) to HarperDB", applied);
-    /* The migration records may say "applied" over a schema someone dropped since: make sure of the table. */
-    if ((rc = harper_create_table(y->h, CHAR_SCHEMA, CHAR_TABLE, "id", &e)) != 0) {
-        log_warn("syncer: cannot create %s.%s in HarperDB: %s", CHAR_SCHEMA, CHAR_TABLE, e.msg);
-        set_state(y, 0);
-        return rc;
+    /* The migration records may say "applied" over a schema someone dropped since: make sure of the tables. */
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+        const struct resource *r = &resources[i];
+        if (i > 0 && strcmp(r->table, resources[i - 1].table) == 0)
+            continue; /* two names of one table */
+        if ((rc = harper_create_table(y->h, r->schema, r->table, "id", &e)) != 0) {
+            log_warn("syncer: cannot create %s.%s in HarperDB: %s", r->schema, r->table, e.msg);
+            set_state(y, 0);
+            return rc;
+        }
     }
     y->schema_ready = 1;
     return 0;
 }
 
 /*
- * Send rows[from..to) to HarperDB as one operation: an upsert of the newest
- * version of each id (an id written twice keeps its last version), or, for a
- * delete row, a delete. 0 or the client's error.
+ * Send rows[from..to) (one resource) to HarperDB as one operation: an upsert
+ * of the newest version of each id (an id written twice keeps its last
+ * version), or, for a delete row, a delete. 0 or the client's error.
  */
 static int send_rows(struct syncer *y, struct outbox_row *rows, size_t from, size_t to, struct err *e)
 {
+    const struct resource *res = resource_of(rows[from].resource);
+    if (res == NULL) {
+        log_error("syncer: outbox row %lld has unknown resource \"%s\"; dropping it", rows[from].seq,
+                  rows[from].resource);
+        return 0;
+    }
     if (strcmp(rows[from].op, "delete") == 0) {
         json_t *ids = json_pack("[s]", rows[from].id);
-        int rc = harper_delete(y->h, CHAR_SCHEMA, CHAR_TABLE, ids, e);
+        int rc = harper_delete(y->h, res->schema, res->table, ids, e);
         json_decref(ids);
         return rc == ERR_NOT_FOUND ? 0 : rc;
     }
@@ -191,7 +238,7 @@ static int send_rows(struct syncer *y, struct outbox_row *rows, size_t from, siz
         else
             log_error("syncer: outbox row %lld for %s has no JSON document; dropping it", rows[i].seq, rows[i].id);
     }
-    int rc = json_array_size(records) > 0 ? harper_upsert(y->h, CHAR_SCHEMA, CHAR_TABLE, records, e) : 0;
+    int rc = json_array_size(records) > 0 ? harper_upsert(y->h, res->schema, res->table, records, e) : 0;
     json_decref(records);
     return rc;
 }
@@ -210,14 +257,15 @@ static int push(struct syncer *y)
     }
     if (n == 0)
         return 0;
-    /* Runs of upserts go in one request; a delete goes alone, in its place in the order. */
+    /* Runs of upserts of one resource go in one request; a delete goes alone, in its place in the order. */
     size_t done = 0;
     int rc = 0;
     y->rt->sync->busy_since_ms = sync_now_ms();
     while (done < n && rc == 0) {
         size_t end = done + 1;
         if (strcmp(rows[done].op, "delete") != 0)
-            while (end < n && strcmp(rows[end].op, "delete") != 0)
+            while (end < n && strcmp(rows[end].op, "delete") != 0 &&
+                   strcmp(rows[end].resource, rows[done].resource) == 0)
                 end++;
         rc = send_rows(y, rows, done, end, &e);
         if (rc == 0) {
@@ -249,7 +297,19 @@ static int push(struct syncer *y)
     return n == PUSH_BATCH ? 1 : 0;
 }
 
-/* A HarperDB record into a stored character (document without HarperDB's own fields). */
+/* A record's race or class index: the attribute's "index" when it is an object, else the string itself (NULL). */
+static const char *index_of(json_t *rec, const char *key)
+{
+    json_t *v = json_object_get(rec, key);
+    if (json_is_object(v))
+        v = json_object_get(v, "index");
+    return json_string_value(v);
+}
+
+/*
+ * A HarperDB record into a stored character (document without HarperDB's
+ * and the sync's own fields), its list columns read from the record.
+ */
 static int store_remote(struct syncer *y, json_t *rec, int *applied)
 {
     json_t *doc = json_deep_copy(rec);
@@ -259,6 +319,9 @@ static int store_remote(struct syncer *y, json_t *rec, int *applied)
     json_object_del(doc, "__createdtime__");
     json_object_del(doc, "__updatedtime__");
     json_object_del(doc, "instance");
+    json_object_del(doc, "roll_nonce");
+    json_t *level = json_object_get(rec, "level");
+    const char *nonce = json_string_value(json_object_get(rec, "roll_nonce"));
     const char *id = json_string_value(json_object_get(doc, "id"));
     json_t *v = json_object_get(doc, "version");
     if (id == NULL || !json_is_integer(v)) {
@@ -277,6 +340,12 @@ static int store_remote(struct syncer *y, json_t *rec, int *applied)
         .etag = etag,
         .document = text,
         .document_len = strlen(text),
+        .race = index_of(rec, "race"),
+        .class_ = index_of(rec, "class"),
+        .level = json_is_integer(level) && json_integer_value(level) > 0 && json_integer_value(level) <= 1000
+                     ? (int)json_integer_value(level)
+                     : 0,
+        .roll_nonce = nonce != NULL && nonce[0] != '\0' && strlen(nonce) <= 128 ? nonce : NULL,
     };
     struct err e = {0};
     int rc = store_character_put_remote(y->store, &r, instance, applied, &e);

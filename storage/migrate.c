@@ -19,6 +19,12 @@
  * without one inherits its command's. In MIGRATE_INDEXES and
  * MIGRATE_DROP_ATTRIBUTES ops the attributes only carry a name (type is NULL;
  * index is 1 for indexes, 0 for drops).
+ *
+ * `index: unique` (an attribute's index written as the word unique instead of
+ * true/false) asks for a UNIQUE index: a->index is then INDEX_UNIQUE (2), and
+ * SQLite gets CREATE UNIQUE INDEX under the same name "t_c_idx" (NULLs stay
+ * distinct, so rows without a value never collide). Added for migration 0003's
+ * characters.roll_nonce; HarperDB has no unique constraint and ignores it.
  */
 #include "storage/migrate.h"
 
@@ -37,6 +43,8 @@
 
 #include <sodium.h>
 #include <yaml.h>
+
+#define INDEX_UNIQUE 2 /* migrate_attr.index: a UNIQUE index (see the note above) */
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -695,7 +703,9 @@ static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, 
         bad(c, ERR_INVALID, f[1].val, "type of %s must be text, integer, real or blob, not %s", inner,
             show(f[1].val).s);
 
-    if (f[2].val != NULL && parse_bool(f[2].val, &a->index) != 0)
+    if (f[2].val != NULL && f[2].val->kind == Y_SCALAR && f[2].val->plain && scalar_is(f[2].val, "unique"))
+        a->index = INDEX_UNIQUE;
+    else if (f[2].val != NULL && parse_bool(f[2].val, &a->index) != 0)
         bad(c, ERR_INVALID, f[2].val, "index of %s must be true or false, not %s", inner, show(f[2].val).s);
 
     if (f[3].val != NULL) {
@@ -1745,9 +1755,10 @@ static void sql_add_column(struct sbuf *b, const char *table, const struct migra
     sb_printf(b, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s;", table, a->name, sql_type(a->type));
 }
 
-static void sql_create_index(struct sbuf *b, const char *table, const char *column)
+static void sql_create_index(struct sbuf *b, const char *table, const char *column, int unique)
 {
-    sb_printf(b, "CREATE INDEX IF NOT EXISTS \"%s_%s_idx\" ON \"%s\" (\"%s\");", table, column, table, column);
+    sb_printf(b, "CREATE %sINDEX IF NOT EXISTS \"%s_%s_idx\" ON \"%s\" (\"%s\");", unique ? "UNIQUE " : "", table,
+              column, table, column);
 }
 
 static void sql_drop_index(struct sbuf *b, const char *table, const char *column)
@@ -1900,7 +1911,7 @@ char *migrate_sqlite_plan(const struct migration *m)
         for (size_t j = 0; j < op->nattrs; j++) {
             const struct migrate_attr *a = &op->attrs[j];
             if (in_sqlite(a->store) && a->index) {
-                sql_create_index(&b, op->table, a->name);
+                sql_create_index(&b, op->table, a->name, a->index == INDEX_UNIQUE);
                 sb_printf(&b, "\n");
             }
         }
@@ -1998,9 +2009,9 @@ static int column_exists(sqlite3 *db, const struct migration *m, const struct mi
     return 0;
 }
 
-/* CREATE INDEX "t_c_idx", refusing when that name already indexes another table. */
+/* CREATE [UNIQUE] INDEX "t_c_idx", refusing when that name already indexes another table. */
 static int apply_index(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column,
-                       struct sbuf *sql, struct err *e)
+                       int unique, struct sbuf *sql, struct err *e)
 {
     char name[2 * MAX_IDENT + 8];
     long long other;
@@ -2015,7 +2026,7 @@ static int apply_index(sqlite3 *db, const struct migration *m, const struct migr
         return err_set(e, ERR_INVALID, "%s:%d: index \"%s\" for \"%s\".\"%s\" already exists on another table", m->path,
                        op->line, name, op->table, column);
     sb_reset(sql);
-    sql_create_index(sql, op->table, column);
+    sql_create_index(sql, op->table, column, unique);
     return exec_sql(db, m, op, sql->p, e);
 }
 
@@ -2031,7 +2042,7 @@ static int column_pk(sqlite3 *db, const struct migration *m, const struct migrat
     return 0;
 }
 
-/* Whether index "table_column_idx" (ours) exists on op's table. */
+/* Whether index "table_column_idx" (ours) exists on op's table: 0 no, 1 yes, INDEX_UNIQUE when it is unique. */
 static int own_index_exists(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column,
                             int *exists, struct err *e)
 {
@@ -2039,11 +2050,12 @@ static int own_index_exists(sqlite3 *db, const struct migration *m, const struct
     long long n;
     snprintf(name, sizeof(name), "%s_%s_idx", op->table, column);
     if (query_count(db,
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1 COLLATE NOCASE "
+                    "SELECT CASE WHEN count(*) = 0 THEN 0 WHEN max(sql LIKE 'CREATE UNIQUE %') THEN 2 ELSE 1 END "
+                    "FROM sqlite_master WHERE type = 'index' AND name = ?1 COLLATE NOCASE "
                     "AND tbl_name = ?2 COLLATE NOCASE",
                     name, op->table, &n) != SQLITE_OK)
         return sql_fail(db, m, op, "looking up indexes", e);
-    *exists = n > 0;
+    *exists = (int)n;
     return 0;
 }
 
@@ -2116,7 +2128,7 @@ static int apply_rename(sqlite3 *db, const struct migration *m, const struct mig
         rc = exec_sql(db, m, op, sql->p, e);
     }
     if (rc == 0 && indexed)
-        rc = apply_index(db, m, op, op->rename_to, sql, e);
+        rc = apply_index(db, m, op, op->rename_to, indexed == INDEX_UNIQUE, sql, e); /* keeps its uniqueness */
     return rc;
 }
 
@@ -2259,7 +2271,7 @@ static int apply_op(sqlite3 *db, const struct migration *m, const struct migrate
         const struct migrate_attr *a = &op->attrs[i];
         if (!in_sqlite(a->store) || !a->index)
             continue;
-        rc = apply_index(db, m, op, a->name, &sql, e);
+        rc = apply_index(db, m, op, a->name, a->index == INDEX_UNIQUE, &sql, e);
         if (rc != 0)
             goto out;
     }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "storage/cache.h"
 
@@ -28,6 +29,12 @@ struct store {
     sqlite3_stmt *order_get;       /* syncer only: (version, updated_at, instance) of one row */
     sqlite3_stmt *char_replace;
     sqlite3_stmt *char_delete;
+    sqlite3_stmt *char_version; /* version of one row, for update/delete */
+    sqlite3_stmt *char_update;
+    sqlite3_stmt *tombstone; /* syncer only: a queued local delete of one id */
+    sqlite3_stmt *nonce_get; /* syncer only: roll_nonce of one row */
+    sqlite3_stmt *list[32];  /* by filter mask (LIST_*), prepared on first use */
+    sqlite3_stmt *count[16];
     int outbox;
     char *instance;
     uint64_t *generation;    /* shared write counter, bumped after each commit */
@@ -139,8 +146,16 @@ int store_prepare(struct store *s, struct err *e)
     if ((rc = prep(s, &s->ping, "SELECT 1", e)) != 0)
         return rc;
     if ((rc = prep(s, &s->char_insert,
-                   "INSERT INTO characters (id, version, name, created_at, updated_at, etag, document, instance) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   "INSERT INTO characters (id, version, name, created_at, updated_at, etag, document, instance, "
+                   "race, \"class\", level, roll_nonce) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                   e)) != 0)
+        return rc;
+    if ((rc = prep(s, &s->char_version, "SELECT version FROM characters WHERE id = ?1", e)) != 0)
+        return rc;
+    if ((rc = prep(s, &s->char_update,
+                   "UPDATE characters SET version = ?2, name = ?3, created_at = coalesce(?4, created_at), "
+                   "updated_at = ?5, etag = ?6, document = ?7, instance = ?8, race = ?9, \"class\" = ?10, "
+                   "level = ?11, roll_nonce = ?12 WHERE id = ?1",
                    e)) != 0)
         return rc;
     if (s->outbox && (rc = prep(s, &s->outbox_insert,
@@ -165,6 +180,14 @@ void store_close(struct store *s)
     sqlite3_finalize(s->order_get);
     sqlite3_finalize(s->char_replace);
     sqlite3_finalize(s->char_delete);
+    sqlite3_finalize(s->char_version);
+    sqlite3_finalize(s->char_update);
+    sqlite3_finalize(s->tombstone);
+    sqlite3_finalize(s->nonce_get);
+    for (size_t i = 0; i < sizeof(s->list) / sizeof(s->list[0]); i++)
+        sqlite3_finalize(s->list[i]);
+    for (size_t i = 0; i < sizeof(s->count) / sizeof(s->count[0]); i++)
+        sqlite3_finalize(s->count[i]);
     free(s->instance);
     sqlite3_finalize(s->char_get);
     sqlite3_close_v2(s->db);
@@ -199,7 +222,11 @@ static int step_done(struct store *s, sqlite3_stmt *st)
     return rc;
 }
 
-/* Bind a character row to the ?1..?8 of an INSERT (id, version, name, created_at, updated_at, etag, document, instance). */
+/*
+ * Bind a character row to ?1..?12 (id, version, name, created_at, updated_at,
+ * etag, document, instance, race, class, level, roll_nonce); a level <= 0 and
+ * absent strings are NULL.
+ */
 static void bind_character(sqlite3_stmt *st, const struct store_record *r, const char *instance)
 {
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
@@ -210,6 +237,51 @@ static void bind_character(sqlite3_stmt *st, const struct store_record *r, const
     sqlite3_bind_text(st, 6, r->etag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, r->document, (int)r->document_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, instance, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r->race, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, r->class_, -1, SQLITE_STATIC);
+    if (r->level > 0)
+        sqlite3_bind_int(st, 11, r->level);
+    else
+        sqlite3_bind_null(st, 11);
+    sqlite3_bind_text(st, 12, r->roll_nonce, -1, SQLITE_STATIC);
+}
+
+/* Whether the step that just failed broke the UNIQUE index on roll_nonce (call before the reset). */
+static int nonce_taken(struct store *s)
+{
+    return sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE &&
+           strstr(sqlite3_errmsg(s->db), "roll_nonce") != NULL;
+}
+
+/* Queue an outbox row for a write of character `id` (payload NULL for a delete). */
+static int queue(struct store *s, const char *id, long long version, const char *op, const char *payload, size_t len,
+                 const char *created_at, long long *seq, struct err *e)
+{
+    sqlite3_stmt *ob = s->outbox_insert;
+    sqlite3_bind_text(ob, 1, "characters", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ob, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ob, 3, version);
+    sqlite3_bind_text(ob, 4, op, -1, SQLITE_STATIC);
+    if (payload != NULL)
+        sqlite3_bind_text(ob, 5, payload, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(ob, 6, created_at, -1, SQLITE_STATIC);
+    if (step_done(s, ob) != SQLITE_DONE)
+        return fail(s, e, "queue the write for HarperDB");
+    if (seq != NULL)
+        *seq = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+/* End the write transaction begun by BEGIN IMMEDIATE: commit when rc is 0, else roll back; returns rc. */
+static int finish(struct store *s, int rc, struct err *e)
+{
+    if (rc == 0)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, e, "COMMIT");
+    if (rc != 0)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        cache_generation_bump(s->generation);
+    return rc;
 }
 
 int store_character_insert(struct store *s, const struct store_record *r, long long *seq, struct err *e)
@@ -223,23 +295,18 @@ int store_character_insert(struct store *s, const struct store_record *r, long l
     bind_character(st, r, s->instance);
     int step = sqlite3_step(st);
     int ext = sqlite3_extended_errcode(s->db);
+    int dup = step != SQLITE_DONE && nonce_taken(s);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (step != SQLITE_DONE) {
-        rc = ext == SQLITE_CONSTRAINT_PRIMARYKEY ? err_set(e, ERR_CONFLICT, "character %s already exists", r->id)
-                                                 : fail(s, e, "insert character");
+        if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+            rc = err_set(e, ERR_CONFLICT, "character %s already exists", r->id);
+        else if (dup)
+            rc = err_set(e, ERR_DUPLICATE, "roll nonce %s is used by another character", r->roll_nonce);
+        else
+            rc = fail(s, e, "insert character");
     } else if (s->outbox) {
-        sqlite3_stmt *ob = s->outbox_insert;
-        sqlite3_bind_text(ob, 1, "characters", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ob, 2, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ob, 3, r->version);
-        sqlite3_bind_text(ob, 4, "upsert", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ob, 5, r->document, (int)r->document_len, SQLITE_STATIC);
-        sqlite3_bind_text(ob, 6, r->updated_at, -1, SQLITE_STATIC);
-        if (step_done(s, ob) != SQLITE_DONE)
-            rc = fail(s, e, "queue the write for HarperDB");
-        else if (seq != NULL)
-            *seq = sqlite3_last_insert_rowid(s->db);
+        rc = queue(s, r->id, r->version, "upsert", r->document, r->document_len, r->updated_at, seq, e);
     }
     if (s->outbox) {
         if (rc == 0)
@@ -270,6 +337,28 @@ static int order_cmp(long long v1, const char *u1, const char *i1, long long v2,
     return c < 0 ? -1 : c > 0;
 }
 
+/* 1 when a local delete of `id` still waits in the outbox (the record must not come back before it is pushed). */
+static int delete_queued(struct store *s, const char *id, int *queued, struct err *e)
+{
+    int rc = lazy(s, &s->tombstone,
+                  "SELECT 1 FROM outbox WHERE resource = 'characters' AND id = ?1 AND op = 'delete' LIMIT 1", e);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s->tombstone, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s->tombstone);
+    sqlite3_reset(s->tombstone);
+    sqlite3_clear_bindings(s->tombstone);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return fail(s, e, "look up queued deletes");
+    *queued = step == SQLITE_ROW;
+    return 0;
+}
+
+/*
+ * Pulled rows replace ours in place (ON CONFLICT DO UPDATE, not INSERT OR
+ * REPLACE: a REPLACE would silently delete another character whose
+ * roll_nonce the pulled one repeats). A pulled row without a nonce keeps ours.
+ */
 int store_character_put_remote(struct store *s, const struct store_record *r, const char *instance, int *applied,
                                struct err *e)
 {
@@ -278,24 +367,44 @@ int store_character_put_remote(struct store *s, const struct store_record *r, co
     int rc;
     if ((rc = lazy(s, &s->order_get, "SELECT version, updated_at, instance FROM characters WHERE id = ?1", e)) != 0 ||
         (rc = lazy(s, &s->char_replace,
-                   "INSERT OR REPLACE INTO characters (id, version, name, created_at, updated_at, etag, document, "
-                   "instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   "INSERT INTO characters (id, version, name, created_at, updated_at, etag, document, instance, "
+                   "race, \"class\", level, roll_nonce) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                   "ON CONFLICT (id) DO UPDATE SET version = excluded.version, name = excluded.name, "
+                   "created_at = excluded.created_at, updated_at = excluded.updated_at, etag = excluded.etag, "
+                   "document = excluded.document, instance = excluded.instance, race = excluded.race, "
+                   "\"class\" = excluded.\"class\", level = excluded.level, "
+                   "roll_nonce = coalesce(excluded.roll_nonce, characters.roll_nonce)",
                    e)) != 0)
         return rc;
     if ((rc = exec1(s, "BEGIN IMMEDIATE", e)) != 0)
         return rc;
-    sqlite3_bind_text(s->order_get, 1, r->id, -1, SQLITE_STATIC);
-    int newer = 1;
-    if (sqlite3_step(s->order_get) == SQLITE_ROW)
-        newer = order_cmp(r->version, r->updated_at, instance, sqlite3_column_int64(s->order_get, 0),
-                          (const char *)sqlite3_column_text(s->order_get, 1),
-                          (const char *)sqlite3_column_text(s->order_get, 2)) > 0;
-    sqlite3_reset(s->order_get);
-    sqlite3_clear_bindings(s->order_get);
+    int queued = 0;
+    rc = delete_queued(s, r->id, &queued, e);
+    int newer = rc == 0 && !queued;
+    if (newer) {
+        sqlite3_bind_text(s->order_get, 1, r->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(s->order_get) == SQLITE_ROW)
+            newer = order_cmp(r->version, r->updated_at, instance, sqlite3_column_int64(s->order_get, 0),
+                              (const char *)sqlite3_column_text(s->order_get, 1),
+                              (const char *)sqlite3_column_text(s->order_get, 2)) > 0;
+        sqlite3_reset(s->order_get);
+        sqlite3_clear_bindings(s->order_get);
+    }
     if (newer) {
         sqlite3_stmt *st = s->char_replace;
         bind_character(st, r, instance);
-        if (step_done(s, st) != SQLITE_DONE)
+        int step = sqlite3_step(st);
+        if (step != SQLITE_DONE && nonce_taken(s)) {
+            /* Another of our characters holds that nonce: keep the record, not the nonce. */
+            log_warn("pulled character %s repeats roll nonce %s of another character here; stored without it", r->id,
+                     r->roll_nonce);
+            sqlite3_reset(st);
+            sqlite3_bind_null(st, 12);
+            step = sqlite3_step(st);
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (step != SQLITE_DONE)
             rc = fail(s, e, "store a pulled character");
     }
     if (rc == 0)
@@ -400,35 +509,235 @@ void store_etag(long long version, const char *doc, size_t len, char out[36])
     out[34] = '\0';
 }
 
-/* Skeletons until the storage work of issue 3 lands. */
+/*
+ * The stored version of `id` into *version, inside the caller's transaction.
+ * ERR_NOT_FOUND when absent; ERR_CONFLICT when expect_version > 0 and differs.
+ */
+static int check_version(struct store *s, const char *id, long long expect_version, long long *version, struct err *e)
+{
+    sqlite3_stmt *st = s->char_version;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    *version = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int rc = 0;
+    if (step == SQLITE_DONE)
+        rc = err_set(e, ERR_NOT_FOUND, "character %s not found", id);
+    else if (step != SQLITE_ROW)
+        rc = fail(s, e, "read the character's version");
+    else if (expect_version > 0 && *version != expect_version)
+        rc = err_set(e, ERR_CONFLICT, "character %s is at version %lld, not %lld", id, *version, expect_version);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 int store_character_update(struct store *s, const struct store_record *r, long long expect_version, long long *seq,
                            struct err *e)
 {
-    (void)s;
-    (void)r;
-    (void)expect_version;
-    (void)seq;
-    return err_set(e, ERR_IO, "store_character_update is not written yet");
+    if (seq != NULL)
+        *seq = 0;
+    long long stored = 0;
+    int rc = exec1(s, "BEGIN IMMEDIATE", e);
+    if (rc != 0)
+        return rc;
+    rc = check_version(s, r->id, expect_version, &stored, e);
+    if (rc == 0 && r->version != stored + 1)
+        rc = err_set(e, ERR_CONFLICT, "character %s is at version %lld: the next is %lld, not %lld", r->id, stored,
+                     stored + 1, r->version);
+    if (rc == 0) {
+        sqlite3_stmt *st = s->char_update;
+        bind_character(st, r, s->instance);
+        int step = sqlite3_step(st);
+        int dup = step != SQLITE_DONE && nonce_taken(s);
+        if (step != SQLITE_DONE)
+            rc = dup ? err_set(e, ERR_DUPLICATE, "roll nonce %s is used by another character", r->roll_nonce)
+                     : fail(s, e, "update character");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (rc == 0 && s->outbox)
+        rc = queue(s, r->id, r->version, "upsert", r->document, r->document_len, r->updated_at, seq, e);
+    return finish(s, rc, e);
+}
+
+/* Now as RFC 3339 UTC with milliseconds, as the outbox's created_at. */
+static void now_rfc3339(char out[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
 }
 
 int store_character_delete(struct store *s, const char *id, long long expect_version, long long *seq, struct err *e)
 {
-    (void)s;
-    (void)id;
-    (void)expect_version;
-    (void)seq;
-    return err_set(e, ERR_IO, "store_character_delete is not written yet");
+    if (seq != NULL)
+        *seq = 0;
+    long long stored = 0;
+    int rc = lazy(s, &s->char_delete, "DELETE FROM characters WHERE id = ?1", e);
+    if (rc == 0)
+        rc = exec1(s, "BEGIN IMMEDIATE", e);
+    if (rc != 0)
+        return rc;
+    rc = check_version(s, id, expect_version, &stored, e);
+    if (rc == 0) {
+        sqlite3_bind_text(s->char_delete, 1, id, -1, SQLITE_STATIC);
+        if (step_done(s, s->char_delete) != SQLITE_DONE)
+            rc = fail(s, e, "delete character");
+    }
+    if (rc == 0 && s->outbox) {
+        char now[32];
+        now_rfc3339(now);
+        rc = queue(s, id, stored, "delete", NULL, 0, now, seq, e);
+    }
+    return finish(s, rc, e);
 }
 
+/* Filter mask of a list statement; LIST_AFTER only for the rows, not the count. */
+enum { LIST_RACE = 1, LIST_CLASS = 2, LIST_LEVEL = 4, LIST_NAME = 8, LIST_AFTER = 16 };
+
+/*
+ * The statement for filter mask `mask` (count: the count of all matches),
+ * prepared on first use. Its text is put together from the constant
+ * fragments below only, one per filter present (so each can use its index);
+ * every value is bound: ?1 race, ?2 class, ?3 level, ?4 name pattern, ?5
+ * after_id, ?6 limit.
+ */
+static int list_stmt(struct store *s, unsigned mask, int count, sqlite3_stmt **out, struct err *e)
+{
+    sqlite3_stmt **slot = count ? &s->count[mask & 15] : &s->list[mask & 31];
+    if (*slot == NULL) {
+        char sql[512];
+        size_t n = (size_t)snprintf(sql, sizeof(sql), "%s",
+                                    count ? "SELECT count(*) FROM characters WHERE 1"
+                                          : "SELECT id, version, etag, document, name, created_at, updated_at, race, "
+                                            "\"class\", level FROM characters WHERE 1");
+        static const char *const where[] = {" AND race = ?1", " AND \"class\" = ?2", " AND level = ?3",
+                                            " AND name LIKE ?4 ESCAPE '\\'", " AND id > ?5"};
+        for (unsigned i = 0; i < 5; i++)
+            if (mask & (1u << i))
+                n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s", where[i]);
+        if (!count)
+            snprintf(sql + n, sizeof(sql) - n, " ORDER BY id LIMIT ?6");
+        int rc = prep(s, slot, sql, e);
+        if (rc != 0)
+            return rc;
+    }
+    *out = *slot;
+    return 0;
+}
+
+/* Bind f's values (and after_id) to a list or count statement. */
+static void list_bind(sqlite3_stmt *st, const struct store_filter *f, const char *pattern, const char *after_id)
+{
+    if (f->race != NULL)
+        sqlite3_bind_text(st, 1, f->race, -1, SQLITE_STATIC);
+    if (f->class_ != NULL)
+        sqlite3_bind_text(st, 2, f->class_, -1, SQLITE_STATIC);
+    if (f->level > 0)
+        sqlite3_bind_int(st, 3, f->level);
+    if (pattern != NULL)
+        sqlite3_bind_text(st, 4, pattern, -1, SQLITE_STATIC);
+    if (after_id != NULL)
+        sqlite3_bind_text(st, 5, after_id, -1, SQLITE_STATIC);
+}
+
+/* The LIKE pattern for a literal prefix: '%', '_' and '\' escaped with '\', then '%'. Caller frees. */
+static char *like_prefix(const char *prefix)
+{
+    size_t len = strlen(prefix);
+    char *p = xmalloc(2 * len + 2), *o = p;
+    for (const char *c = prefix; *c != '\0'; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            *o++ = '\\';
+        *o++ = *c;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return p;
+}
+
+/* Count and rows run in one read transaction, so the count matches the rows' snapshot. */
 int store_character_list(struct store *s, const struct store_filter *f, const char *after_id, int limit,
                          long long *count, store_row_fn fn, void *ctx, struct err *e)
 {
-    (void)s;
-    (void)f;
-    (void)after_id;
-    (void)limit;
-    (void)fn;
-    (void)ctx;
+    static const struct store_filter none = {0};
+    if (f == NULL)
+        f = &none;
     *count = 0;
-    return err_set(e, ERR_IO, "store_character_list is not written yet");
+    unsigned mask = (f->race != NULL ? LIST_RACE : 0) | (f->class_ != NULL ? LIST_CLASS : 0) |
+                    (f->level > 0 ? LIST_LEVEL : 0) | (f->name_prefix != NULL ? LIST_NAME : 0);
+    sqlite3_stmt *cst, *lst;
+    int rc = list_stmt(s, mask, 1, &cst, e);
+    if (rc == 0)
+        rc = list_stmt(s, mask | (after_id != NULL ? LIST_AFTER : 0), 0, &lst, e);
+    if (rc == 0)
+        rc = exec1(s, "BEGIN", e);
+    if (rc != 0)
+        return rc;
+    char *pattern = f->name_prefix != NULL ? like_prefix(f->name_prefix) : NULL;
+    list_bind(cst, f, pattern, NULL);
+    if (sqlite3_step(cst) == SQLITE_ROW)
+        *count = sqlite3_column_int64(cst, 0);
+    else
+        rc = fail(s, e, "count characters");
+    sqlite3_reset(cst);
+    sqlite3_clear_bindings(cst);
+    if (rc == 0 && limit > 0) {
+        list_bind(lst, f, pattern, after_id);
+        sqlite3_bind_int(lst, 6, limit);
+        int step;
+        while ((step = sqlite3_step(lst)) == SQLITE_ROW) {
+            struct store_record r = {
+                .id = (const char *)sqlite3_column_text(lst, 0),
+                .version = sqlite3_column_int64(lst, 1),
+                .etag = (const char *)sqlite3_column_text(lst, 2),
+                .document = (const char *)sqlite3_column_text(lst, 3),
+                .document_len = (size_t)sqlite3_column_bytes(lst, 3),
+                .name = (const char *)sqlite3_column_text(lst, 4),
+                .created_at = (const char *)sqlite3_column_text(lst, 5),
+                .updated_at = (const char *)sqlite3_column_text(lst, 6),
+                .race = (const char *)sqlite3_column_text(lst, 7),
+                .class_ = (const char *)sqlite3_column_text(lst, 8),
+                .level = sqlite3_column_int(lst, 9),
+            };
+            if (r.id == NULL || r.etag == NULL || r.document == NULL) {
+                rc = err_set(e, ERR_IO, "character row %s is incomplete", r.id != NULL ? r.id : "(no id)");
+                break;
+            }
+            if (fn(ctx, &r) != 0)
+                break;
+        }
+        if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = fail(s, e, "list characters");
+        sqlite3_reset(lst);
+        sqlite3_clear_bindings(lst);
+    }
+    free(pattern);
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL); /* a read: nothing to lose when it fails */
+    return rc;
+}
+
+int store_character_nonce(struct store *s, const char *id, char *out, size_t outlen, struct err *e)
+{
+    if (outlen > 0)
+        out[0] = '\0';
+    int rc = lazy(s, &s->nonce_get, "SELECT roll_nonce FROM characters WHERE id = ?1", e);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s->nonce_get, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s->nonce_get);
+    if (step == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s->nonce_get, 0);
+        if (t != NULL && outlen > 0)
+            snprintf(out, outlen, "%s", (const char *)t);
+    } else {
+        rc = step == SQLITE_DONE ? err_set(e, ERR_NOT_FOUND, "character %s not found", id)
+                                 : fail(s, e, "read a roll nonce");
+    }
+    sqlite3_reset(s->nonce_get);
+    sqlite3_clear_bindings(s->nonce_get);
+    return rc;
 }

@@ -35,7 +35,8 @@ struct store_record {
     const char *etag;
     const char *document;    /* the JSON served to clients */
     size_t document_len;
-    /* Columns for listing and uniqueness (writes set them; reads leave them NULL/0). */
+    /* Columns for listing and uniqueness (writes set them; store_character_get leaves them NULL/0,
+     * store_character_list sets race, class_ and level; NULL/0 is stored as NULL). */
     const char *race;        /* race index */
     const char *class_;      /* creation class index */
     int level;               /* total character level */
@@ -101,9 +102,12 @@ int store_character_delete(struct store *s, const char *id, long long expect_ver
 
 /*
  * List characters matching `f`, ordered by id, starting after `after_id`
- * (NULL: from the start), at most `limit` rows, each passed to fn (id,
- * version, etag and document set). *count gets the number of all rows
- * matching `f` (ignoring after_id and limit). ERR_IO on failure.
+ * (NULL: from the start), at most `limit` rows (none when limit <= 0), each
+ * passed to fn (id, version, etag, document, name, created_at, updated_at,
+ * race, class_ and level set). *count gets the number of all rows matching
+ * `f` (ignoring after_id and limit), from the same snapshot as the rows. `f`
+ * may be NULL (no filter). Rows whose column is NULL (written before
+ * migration 0003) match no filter on it. ERR_IO on failure.
  */
 int store_character_list(struct store *s, const struct store_filter *f, const char *after_id, int limit,
                          long long *count, store_row_fn fn, void *ctx, struct err *e);
@@ -115,6 +119,16 @@ int store_character_list(struct store *s, const struct store_filter *f, const ch
  */
 int store_character_put_remote(struct store *s, const struct store_record *r, const char *instance, int *applied,
                                struct err *e);
+
+/*
+ * Pulled records do not overwrite a local row that is newer, nor bring back a
+ * character whose local delete still waits in the outbox; a pulled
+ * r->roll_nonce that another local character holds is dropped (the record is
+ * kept, logged), and a pulled record without one keeps the local nonce.
+ */
+
+/* The roll_nonce of character `id` into out ("" when it has none); ERR_NOT_FOUND, ERR_IO. For the syncer. */
+int store_character_nonce(struct store *s, const char *id, char *out, size_t outlen, struct err *e);
 
 /* Remove a character deleted elsewhere. ERR_NOT_FOUND when it was not here. */
 int store_character_delete_remote(struct store *s, const char *id, struct err *e);

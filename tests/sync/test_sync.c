@@ -20,7 +20,10 @@
  * 3 two instances see each other's writes; 4 500 writes with HarperDB cut are
  * queued and drain; 5 kill -9 under load loses no acknowledged write; 6 no
  * worker stalls while HarperDB hangs or is slow; 7 an instance catches up on
- * a backlog of more than one pull page.
+ * a backlog of more than one pull page; 8 an update and a delete made on
+ * instance A (through its store, as its workers write) reach HarperDB and
+ * instance B, list columns (race, class, level) and roll nonce included; 9
+ * outbox rows of other resources (equipment) land in their own table.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +49,8 @@
 #include <unistd.h>
 
 #include "storage/harper.h"
+#include "storage/outbox.h"
+#include "storage/store.h"
 #include "tests/e2e/harness.h"
 #include "tests/tools/tcpproxy.h"
 
@@ -224,15 +229,22 @@ struct created {
     char error[160]; /* transport error or unexpected body */
 };
 
-/* POST {"name": name} to s with client c (NULL: a fresh connection); fills *out, never fails the test. */
+/* POST a valid build named `name` to s with client c (NULL: a fresh connection); fills *out, never fails the test. */
 static void post_character(struct http_client *c, const struct harness_server *s, const char *name, struct created *out)
 {
     memset(out, 0, sizeof(*out));
     snprintf(out->name, sizeof(out->name), "%s", name);
-    char url[128], auth[128], body[256];
+    char url[128], auth[128], body[1024];
     snprintf(url, sizeof(url), "%s/v1/characters", s->base_url);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->write_token);
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    /* A complete, valid build (API.md's example): the server validates every create. */
+    snprintf(body, sizeof(body),
+             "{\"name\":\"%s\",\"race\":\"dwarf\",\"subrace\":\"hill-dwarf\",\"class\":\"cleric\","
+             "\"subclass\":\"life\",\"background\":\"acolyte\",\"alignment\":\"lawful-good\",\"level\":1,"
+             "\"ability_scores\":{\"method\":\"standard_array\",\"assign\":{\"str\":13,\"dex\":8,\"con\":14,"
+             "\"int\":10,\"wis\":15,\"cha\":12}},\"skills\":[\"history\",\"medicine\"],"
+             "\"languages\":[\"giant\",\"elvish\"],\"choices\":{\"tool\":\"smiths-tools\"}}",
+             name);
     const char *h[] = {auth, "Content-Type: application/json", NULL};
     struct http_response r;
     double t0 = now_s();
@@ -584,10 +596,34 @@ static void test_create_synced(void **state)
     json_object_del(expect, "instance");
     json_object_del(expect, "__createdtime__");
     json_object_del(expect, "__updatedtime__");
+    /* roll_nonce is the sync's own too (migration 0003): HarperDB answers null for a build without a roll id. */
+    json_t *nonce = json_object_get(expect, "roll_nonce");
+    if (nonce != NULL && !json_is_null(nonce))
+        fail_msg("HarperDB record for %s (a standard-array build) has a roll_nonce", id);
+    json_object_del(expect, "roll_nonce");
     if (!json_equal(expect, doc)) {
-        char *a = json_dumps(expect, JSON_COMPACT | JSON_SORT_KEYS),
-             *b = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-        fail_msg("GET body differs from the HarperDB record:\n  HarperDB: %s\n  GET:      %s", a, b);
+        /* Name the top-level fields that differ: whole documents are too long for one message. */
+        char keys[512] = "";
+        const char *k;
+        json_t *v;
+        json_object_foreach(expect, k, v)
+        {
+            if (!json_equal(v, json_object_get(doc, k)))
+                snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), " %s", k);
+        }
+        json_object_foreach(doc, k, v)
+        {
+            if (json_object_get(expect, k) == NULL)
+                snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), " +%s", k);
+        }
+        char *first = NULL, *second = NULL;
+        const char *key = strtok(keys, " +");
+        if (key != NULL) {
+            first = json_dumps(json_object_get(expect, key), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+            second = json_dumps(json_object_get(doc, key), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        }
+        fail_msg("GET body differs from the HarperDB record in:%s; first, %s: HarperDB %.300s, GET %.300s", keys,
+                 key ?: "?", first ?: "(absent)", second ?: "(absent)");
     }
     json_decref(expect);
     json_decref(doc);
@@ -1365,6 +1401,303 @@ static void test_pull_backlog_after_outage(void **state)
                  bound, N, have_a, missing_a, N, have_b, missing_b, deleted_gone ? "gone" : "still there");
 }
 
+/* ---------------------------------------------------------------- 8. update and delete across instances */
+
+/*
+ * A served-style character document: race and class as {"index", "name",
+ * "url"} objects, level an integer (what HarperDB holds and B indexes).
+ */
+static char *character_doc(const char *id, long long version, const char *name, const char *race, const char *cls,
+                           int level, const char *created, const char *updated)
+{
+    json_t *d =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:[{s:s, s:i}]}", "id", id,
+                  "version", (json_int_t)version, "name", name, "created_at", created, "updated_at", updated, "level",
+                  level, "race", "index", race, "name", race, "url", "/api/2014/races", "class", "index", cls, "name",
+                  cls, "url", "/api/2014/classes", "classes", "index", cls, "level", level);
+    char *text = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    return text;
+}
+
+/* Open a server's SQLite file as one of its workers does: write-through on, its instance id. */
+static struct store *open_worker_store(const char *path)
+{
+    struct store *st = NULL;
+    struct err e = {0};
+    struct store_options o = {.busy_timeout_ms = 5000, .synchronous_full = 1, .outbox = 1};
+    if (store_open(path, &o, &st, &e) != 0 || store_prepare(st, &e) != 0)
+        fail_msg("open %s as a worker would: %s", path, e.msg);
+    return st;
+}
+
+/* Poll (bounded) until HarperDB's record `id` has this version (0: until it is gone); returns it or NULL. */
+static json_t *wait_hdb_version(const char *id, long long version, double timeout_s, double *took)
+{
+    double t0 = now_s();
+    for (;;) {
+        json_t *rec = hdb_record(id);
+        long long v = rec != NULL ? json_integer_value(json_object_get(rec, "version")) : 0;
+        if ((version == 0 && rec == NULL) || (version > 0 && v == version)) {
+            *took = now_s() - t0;
+            return rec;
+        }
+        json_decref(rec);
+        if (now_s() - t0 > timeout_s) {
+            *took = -1;
+            return NULL;
+        }
+        sleep_ms(50);
+    }
+}
+
+/* Poll (bounded) until `sql` (one ?1 = id) counts 1 on the SQLite file at path; seconds, or -1. */
+static double wait_sql_true(const char *path, const char *sql, const char *id, double timeout_s)
+{
+    double t0 = now_s();
+    for (;;) {
+        if (sql_int(path, sql, id) == 1)
+            return now_s() - t0;
+        if (now_s() - t0 > timeout_s)
+            return -1;
+        sleep_ms(50);
+    }
+}
+
+/* Poll (bounded) until GET id on s answers `status` (and, for 200, this version); seconds, or -1. */
+static double wait_get(const struct harness_server *s, const char *id, long status, long long version, double timeout_s)
+{
+    double t0 = now_s();
+    for (;;) {
+        json_t *doc = NULL;
+        long st = get_character(s, id, &doc);
+        int ok = st == status && (status != 200 || json_integer_value(json_object_get(doc, "version")) == version);
+        json_decref(doc);
+        if (ok)
+            return now_s() - t0;
+        if (now_s() - t0 > timeout_s)
+            return -1;
+        sleep_ms(50);
+    }
+}
+
+static void test_update_and_delete_reach_other_instance(void **state)
+{
+    (void)state;
+    NEED_HARPERDB();
+    hdb_connect();
+    const double bound = 15; /* push sweep 1 s + pull 0.5 s, with room for a busy machine */
+    start_server(&srv_a, NULL, 500, 2000, NULL);
+    start_server(&srv_b, NULL, 500, 2000, NULL);
+    wait_readyz_ok(&srv_a, -1, 20, "instance A");
+    wait_readyz_ok(&srv_b, -1, 20, "instance B");
+    wait_caught_up(&srv_b, "8");
+
+    /* The syncer applied migration 0003 to HarperDB: the characters table has the new attributes. */
+    json_t *desc = NULL;
+    struct err de = {0};
+    if (harper_describe_table(hdb, SCHEMA, TABLE, &desc, &de) != 0)
+        fail_msg("describe_table %s.%s: %s", SCHEMA, TABLE, de.msg);
+    const char *want[] = {"race", "class", "level", "roll_nonce"};
+    for (size_t w = 0; w < 4; w++) {
+        int found = 0;
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(desc, "attributes"), i, a)
+        {
+            found |= strcmp(json_string_value(json_object_get(a, "attribute")) ?: "", want[w]) == 0;
+        }
+        if (!found)
+            fail_msg("HarperDB's %s.%s has no attribute %s after migration 0003", SCHEMA, TABLE, want[w]);
+    }
+    json_decref(desc);
+    char path_a[PATH_MAX], path_b[PATH_MAX], id[ID_MAX], name[96], t1[32], t2[32], nonce[40];
+    db_path(&srv_a, path_a, sizeof(path_a));
+    db_path(&srv_b, path_b, sizeof(path_b));
+    random_uuid(id);
+    if (harness_random_hex(nonce, 16) != 0)
+        fail_msg("cannot read /dev/urandom");
+    snprintf(name, sizeof(name), "sync-%s-8-Rolled", run_tag);
+    rfc3339_from_now(t1, 0);
+    struct store *a = open_worker_store(path_a);
+    struct err e = {0};
+    double took;
+
+    /* Version 1 on A (a rolled build: it has a roll nonce). */
+    char *doc = character_doc(id, 1, name, "dwarf", "cleric", 1, t1, t1);
+    char etag[36];
+    store_etag(1, doc, strlen(doc), etag);
+    struct store_record r = {.id = id,
+                             .version = 1,
+                             .name = name,
+                             .created_at = t1,
+                             .updated_at = t1,
+                             .etag = etag,
+                             .document = doc,
+                             .document_len = strlen(doc),
+                             .race = "dwarf",
+                             .class_ = "cleric",
+                             .level = 1,
+                             .roll_nonce = nonce};
+    int rc = store_character_insert(a, &r, NULL, &e);
+    free(doc);
+    if (rc != 0)
+        fail_msg("insert on A: %s", e.msg);
+    json_t *rec = wait_hdb_version(id, 1, bound, &took);
+    if (rec == NULL)
+        fail_msg("A's version 1 of %s never reached HarperDB in %.0f s; A's log:\n%s", id, bound,
+                 log_tail(&srv_a, 1500));
+    if (strcmp(json_string_value(json_object_get(rec, "roll_nonce")) ?: "", nonce) != 0 ||
+        json_integer_value(json_object_get(rec, "level")) != 1 ||
+        strcmp(json_string_value(json_object_get(json_object_get(rec, "race"), "index")) ?: "", "dwarf") != 0)
+        fail_msg("HarperDB record of %s lacks roll_nonce %s, level 1 or race dwarf: %s", id, nonce,
+                 json_dumps(rec, JSON_COMPACT));
+    json_decref(rec);
+    if (wait_sql_true(path_b,
+                      "SELECT count(*) FROM characters WHERE id = ?1 AND version = 1 AND race = 'dwarf' AND "
+                      "\"class\" = 'cleric' AND level = 1 AND roll_nonce IS NOT NULL",
+                      id, bound) < 0)
+        fail_msg("B never held %s at version 1 with race dwarf, class cleric, level 1 and its roll nonce; B's "
+                 "log:\n%s",
+                 id, log_tail(&srv_b, 1500));
+    if (wait_get(&srv_b, id, 200, 1, 5) < 0) /* and B's workers now have version 1 cached */
+        fail_msg("GET %s on B did not answer version 1", id);
+
+    /* Version 2 on A: a new class and level. */
+    rfc3339_from_now(t2, 10);
+    doc = character_doc(id, 2, name, "dwarf", "fighter", 2, t1, t2);
+    store_etag(2, doc, strlen(doc), etag);
+    r.version = 2;
+    r.updated_at = t2;
+    r.document = doc;
+    r.document_len = strlen(doc);
+    r.class_ = "fighter";
+    r.level = 2;
+    rc = store_character_update(a, &r, 1, NULL, &e);
+    free(doc);
+    if (rc != 0)
+        fail_msg("update on A: %s", e.msg);
+    double t0 = now_s();
+    rec = wait_hdb_version(id, 2, bound, &took);
+    if (rec == NULL)
+        fail_msg("A's update (version 2) of %s never reached HarperDB in %.0f s; A's log:\n%s", id, bound,
+                 log_tail(&srv_a, 1500));
+    json_decref(rec);
+    double in_hdb = took;
+    if (wait_sql_true(path_b,
+                      "SELECT count(*) FROM characters WHERE id = ?1 AND version = 2 AND \"class\" = 'fighter' AND "
+                      "level = 2",
+                      id, bound) < 0)
+        fail_msg("B never held A's update of %s (version 2, class fighter, level 2); B's log:\n%s", id,
+                 log_tail(&srv_b, 1500));
+    if (wait_get(&srv_b, id, 200, 2, 5) < 0)
+        fail_msg("B holds version 2 of %s but GET still serves another version (stale cache?)", id);
+    if (sql_int(path_b, "SELECT count(*) FROM characters WHERE id = ?1 AND level = 1", id) != 0 ||
+        sql_int(path_b, "SELECT count(*) FROM characters WHERE id = ?1 AND roll_nonce IS NOT NULL", id) != 1)
+        fail_msg("B's columns for %s after the update are wrong (old level, or lost roll nonce)", id);
+    double update_s = now_s() - t0;
+
+    /* A stale write on A is refused and changes nothing anywhere. */
+    if (store_character_update(a, &r, 1, NULL, &e) != ERR_CONFLICT)
+        fail_msg("a second update of %s from version 1 on A was not a conflict", id);
+
+    /* Delete on A. */
+    t0 = now_s();
+    if (store_character_delete(a, id, 2, NULL, &e) != 0)
+        fail_msg("delete on A: %s", e.msg);
+    store_close(a);
+    rec = wait_hdb_version(id, 0, bound, &took);
+    if (took < 0)
+        fail_msg("A's delete of %s never reached HarperDB in %.0f s; A's log:\n%s", id, bound, log_tail(&srv_a, 1500));
+    double del_hdb = took;
+    if (wait_sql_true(path_b, "SELECT count(*) = 0 FROM characters WHERE id = ?1", id, bound) < 0)
+        fail_msg("B still holds %s %.0f s after A deleted it; B's log:\n%s", id, bound, log_tail(&srv_b, 1500));
+    if (wait_get(&srv_b, id, 404, 0, 5) < 0)
+        fail_msg("B no longer holds %s but GET does not answer 404 (stale cache?)", id);
+    if (wait_get(&srv_a, id, 404, 0, 5) < 0 || sql_has(path_a, id))
+        fail_msg("A serves %s again after deleting it (brought back by a pull?)", id);
+    fprintf(stderr,
+            "sync: A's update in HarperDB after %.2f s, served by B after %.2f s; A's delete in HarperDB after %.2f s, "
+            "gone from B after %.2f s\n",
+            in_hdb, update_s, del_hdb, now_s() - t0);
+}
+
+/* ---------------------------------------------------------------- 9. other resources */
+
+/* Outbox rows name their resource; the syncer writes each to its own HarperDB table (equipment here). */
+static void test_outbox_resource_picks_table(void **state)
+{
+    (void)state;
+    NEED_HARPERDB();
+    hdb_connect();
+    start_server(&srv_a, NULL, 1000, 2000, NULL);
+    wait_readyz_ok(&srv_a, -1, 20, "fresh server");
+    char path[PATH_MAX], id[ID_MAX], sql[512];
+    db_path(&srv_a, path, sizeof(path));
+    random_uuid(id);
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        fail_msg("open %s", path);
+    sqlite3_busy_timeout(db, 5000);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO outbox (resource, id, version, op, payload, created_at, attempts) VALUES ('equipment', "
+             "'%s', 1, 'upsert', '{\"id\":\"%s\",\"name\":\"sync-%s-9-Rope\",\"version\":1}', "
+             "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'), 0)",
+             id, id, run_tag);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        fail_msg("queue an equipment row: %s", sqlite3_errstr(rc));
+    }
+    json_t *ids = json_pack("[s]", id), *found = NULL;
+    double t0 = now_s();
+    size_t n = 0;
+    for (;;) {
+        struct err e = {0};
+        found = NULL;
+        if (harper_search_by_hash(hdb, SCHEMA, "equipment", ids, &found, &e) == 0)
+            n = json_array_size(found);
+        json_decref(found);
+        if (n == 1 || now_s() - t0 > 15)
+            break;
+        sleep_ms(100);
+    }
+    if (n != 1) {
+        json_decref(ids);
+        sqlite3_close(db);
+        fail_msg("an outbox row for resource equipment never reached %s.equipment; log:\n%s", SCHEMA,
+                 log_tail(&srv_a, 1500));
+    }
+    /* Not in characters, and a delete row removes it from equipment. */
+    json_t *rec = hdb_record(id);
+    if (rec != NULL)
+        fail_msg("the equipment row %s landed in %s.%s too", id, SCHEMA, TABLE);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO outbox (resource, id, version, op, payload, created_at, attempts) VALUES ('equipment', "
+             "'%s', 1, 'delete', NULL, strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'), 0)",
+             id);
+    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK)
+        fail_msg("queue an equipment delete: %s", sqlite3_errstr(rc));
+    t0 = now_s();
+    for (;;) {
+        struct err e = {0};
+        found = NULL;
+        n = 1;
+        if (harper_search_by_hash(hdb, SCHEMA, "equipment", ids, &found, &e) == 0)
+            n = json_array_size(found);
+        json_decref(found);
+        if (n == 0 || now_s() - t0 > 15)
+            break;
+        sleep_ms(100);
+    }
+    json_decref(ids);
+    if (n != 0)
+        fail_msg("an equipment delete row did not remove %s from %s.equipment", id, SCHEMA);
+    wait_readyz_ok(&srv_a, 0, 10, "after the equipment rows");
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1376,6 +1709,8 @@ int main(void)
         cmocka_unit_test_teardown(test_kill9_under_load, teardown),
         cmocka_unit_test_teardown(test_no_worker_stalls, teardown),
         cmocka_unit_test_teardown(test_pull_backlog_after_outage, teardown),
+        cmocka_unit_test_teardown(test_update_and_delete_reach_other_instance, teardown),
+        cmocka_unit_test_teardown(test_outbox_resource_picks_table, teardown),
     };
     const char *only = getenv("SYNC_TEST_FILTER"); /* e.g. "test_kill9*": run the matching tests only */
     if (only != NULL && only[0] != '\0')
