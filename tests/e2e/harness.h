@@ -184,4 +184,15 @@ json_t *harness_json(const struct http_response *res);
  */
 int harness_problem_has(const json_t *problem, const char *field, const char *code);
 
+/*
+ * A valid build (API.md's example: a hill-dwarf life cleric, standard array)
+ * as a printf format whose one %s is the name (JSON-escaped text).
+ */
+#define HARNESS_BUILD_FMT                                                                                              \
+    "{\"name\":\"%s\",\"race\":\"dwarf\",\"subrace\":\"hill-dwarf\",\"class\":\"cleric\",\"subclass\":\"life\","  \
+    "\"background\":\"acolyte\",\"alignment\":\"lawful-good\",\"level\":1,\"ability_scores\":{\"method\":"       \
+    "\"standard_array\",\"assign\":{\"str\":13,\"dex\":8,\"con\":14,\"int\":10,\"wis\":15,\"cha\":12}},"          \
+    "\"skills\":[\"history\",\"medicine\"],\"languages\":[\"giant\",\"elvish\"],\"choices\":{\"tool\":"           \
+    "\"smiths-tools\"}}"
+
 #endif

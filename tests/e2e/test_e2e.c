@@ -160,6 +160,16 @@ static int is_rfc3339(const char *s)
 }
 
 /* Create a character from `json`; asserts 201 and copies the id (and ETag when etag != NULL). */
+/* A valid build named `name` (JSON-escaped), in one of a few rotating buffers. */
+static const char *build_named(const char *name)
+{
+    static char buf[8][2048];
+    static unsigned k;
+    char *b = buf[k++ & 7];
+    snprintf(b, sizeof(buf[0]), HARNESS_BUILD_FMT, name);
+    return b;
+}
+
 static void create_character(const char *json, char id[64], char *etag, size_t etaglen)
 {
     struct http_response r;
@@ -393,7 +403,7 @@ static void test_auth_scheme_case_insensitive(void **state)
 {
     (void)state;
     char id[64], path[128], hdr[160];
-    create_character("{\"name\":\"Case\"}", id, NULL, 0);
+    create_character(build_named("Case"), id, NULL, 0);
     snprintf(path, sizeof(path), "/v1/characters/%s", id);
     const char *schemes[] = {"bearer", "BEARER", "bEaReR"};
     for (size_t i = 0; i < 3; i++) {
@@ -411,7 +421,7 @@ static void test_auth_read_scope(void **state)
 {
     (void)state;
     char id[64], path[128];
-    create_character("{\"name\":\"Reader's view\"}", id, NULL, 0);
+    create_character(build_named("Reader's view"), id, NULL, 0);
     snprintf(path, sizeof(path), "/v1/characters/%s", id);
     struct http_response r;
     const char *h[] = {auth_read, NULL};
@@ -420,7 +430,7 @@ static void test_auth_read_scope(void **state)
     http_response_release(&r);
 
     const char *hp[] = {auth_read, "Content-Type: application/json", NULL};
-    const char *body = "{\"name\":\"Forbidden\"}";
+    const char *body = build_named("Forbidden");
     req(&r, "POST", "/v1/characters", hp, body, strlen(body));
     expect_problem_only(&r, 403);
     assert_false(http_response_header(&r, "location", NULL, 0));
@@ -455,7 +465,7 @@ static void test_create_and_get(void **state)
 {
     (void)state;
     struct http_response r;
-    post_json(&r, "/v1/characters", "{\"name\":\"Thorin\"}");
+    post_json(&r, "/v1/characters", build_named("Thorin"));
     assert_int_equal(r.status, 201);
     char loc[256], etag[128], sync[64], ct[128];
     header_or_fail(&r, "location", loc, sizeof(loc));
@@ -501,7 +511,7 @@ static void test_create_and_get(void **state)
 
     /* A second create gets a different id and ETag. */
     struct http_response r2;
-    post_json(&r2, "/v1/characters", "{\"name\":\"Thorin\"}");
+    post_json(&r2, "/v1/characters", build_named("Thorin"));
     assert_int_equal(r2.status, 201);
     char loc2[256], etag3[128];
     header_or_fail(&r2, "location", loc2, sizeof(loc2));
@@ -518,7 +528,7 @@ static void test_conditional_get(void **state)
 {
     (void)state;
     char id[64], etag[128], path[128], inm[200];
-    create_character("{\"name\":\"Balin\"}", id, etag, sizeof(etag));
+    create_character(build_named("Balin"), id, etag, sizeof(etag));
     snprintf(path, sizeof(path), "/v1/characters/%s", id);
     struct http_response r;
 
@@ -594,10 +604,10 @@ static void test_created_visible_on_every_worker(void **state)
     assert_int_equal(harness_server_workers(&srv, w, 8), 2);
     struct paused_result on1, on0, back1;
     /* Worker 1 writes, worker 0 reads; then worker 0 writes, worker 1 reads it. */
-    while_paused(w[0], "{\"name\":\"Written on one\"}", NULL, &on1);
+    while_paused(w[0], build_named("Written on one"), NULL, &on1);
     if (on1.create_status != 201)
         fail_msg("create with worker %d paused: %ld %s", (int)w[0], on1.create_status, on1.create_body);
-    while_paused(w[1], "{\"name\":\"Written on zero\"}", on1.id, &on0);
+    while_paused(w[1], build_named("Written on zero"), on1.id, &on0);
     if (on0.get_status != 200)
         fail_msg("GET of worker %d's write from worker %d: %ld %s", (int)w[1], (int)w[0], on0.get_status, on0.get_body);
     if (on0.create_status != 201)
@@ -642,18 +652,18 @@ static void test_validation_name(void **state)
     expect_422_with("{\"name\":\"\"}", "name", "required");
     expect_422_with("{\"name\":42}", "name", "wrong_type");
 
-    char body[1024];
+    char body[4096];
     char name[102];
     memset(name, 'x', 101);
     name[101] = '\0';
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    snprintf(body, sizeof(body), HARNESS_BUILD_FMT, name);
     expect_422_with(body, "name", "too_long");
 
     /* 100 characters is the limit, counted in characters, not bytes ("é" is 2 bytes). */
     char eacute[256] = "";
     for (int i = 0; i < 100; i++)
         strcat(eacute, "\xc3\xa9");
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", eacute);
+    snprintf(body, sizeof(body), HARNESS_BUILD_FMT, eacute);
     char id[64];
     create_character(body, id, NULL, 0);
     char path[128];
@@ -668,7 +678,8 @@ static void test_validation_name(void **state)
     http_response_release(&r);
 
     /* 101 of them is one too many. */
-    snprintf(body, sizeof(body), "{\"name\":\"%s\xc3\xa9\"}", eacute);
+    strcat(eacute, "\xc3\xa9");
+    snprintf(body, sizeof(body), HARNESS_BUILD_FMT, eacute);
     expect_422_with(body, "name", "too_long");
 }
 
@@ -747,19 +758,19 @@ static void test_bad_json(void **state)
     http_response_release(&r);
 
     /* Brackets inside a string are text, not nesting. */
-    char body[200], id[64];
+    char body[2048], id[64];
     char *text = nested(40);
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", text);
+    snprintf(body, sizeof(body), HARNESS_BUILD_FMT, text);
     free(text);
     create_character(body, id, NULL, 0);
 }
 
 /* ---- 413 ---- */
 
-/* {"name":"Thorin"} padded with spaces to exactly `len` bytes: valid JSON of that size. */
+/* A valid build padded with spaces to exactly `len` bytes: valid JSON of that size. */
 static char *padded_body(size_t len)
 {
-    const char *core = "{\"name\":\"Thorin\"}";
+    const char *core = build_named("Thorin");
     char *s = malloc(len + 1);
     memset(s, ' ', len);
     memcpy(s, core, strlen(core));
@@ -807,7 +818,7 @@ static void test_body_limit_from_environment(void **state)
 static void test_media_type(void **state)
 {
     (void)state;
-    const char *body = "{\"name\":\"Dwalin\"}";
+    const char *body = build_named("Dwalin");
     struct http_response r;
     const char *plain[] = {auth_write, "Content-Type: text/plain", NULL};
     req(&r, "POST", "/v1/characters", plain, body, strlen(body));
@@ -928,7 +939,7 @@ static void test_worker_kill_respawn(void **state)
 {
     (void)state;
     char id[64];
-    create_character("{\"name\":\"Survivor\"}", id, NULL, 0);
+    create_character(build_named("Survivor"), id, NULL, 0);
     pid_t before[8];
     assert_int_equal(harness_server_workers(&srv, before, 8), 2);
 
@@ -988,7 +999,7 @@ static void test_worker_kill_respawn(void **state)
         http_response_release(&r);
     }
     /* And writes work on whichever worker takes them. */
-    create_character("{\"name\":\"After the storm\"}", id, NULL, 0);
+    create_character(build_named("After the storm"), id, NULL, 0);
 }
 
 static void test_graceful_stop_closes_idle_connections(void **state)

@@ -117,7 +117,9 @@ static void test_unix_socket_bind(void **state)
     curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, path);
     curl_easy_setopt(c, CURLOPT_URL, "http://localhost/v1/characters");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"name\":\"Sock\"}");
+    char build[2048];
+    snprintf(build, sizeof(build), HARNESS_BUILD_FMT, "Sock");
+    curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, build);
     FILE *sink = fopen("/dev/null", "w");
     curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
@@ -161,7 +163,8 @@ static void test_graceful_stop_finishes_in_flight_request(void **state)
     start(&o);
     int fd = connect_port(srv.port);
     assert_true(fd >= 0);
-    const char *body = "{\"name\":\"Late Arrival\"}";
+    char body[2048];
+    snprintf(body, sizeof(body), HARNESS_BUILD_FMT, "Late Arrival");
     char head[512];
     snprintf(head, sizeof(head),
              "POST /v1/characters HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
