@@ -29,6 +29,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "rules/build.h"
 
 #define ENV_PREFIX "CHARACTER_"
 #define FILE_MAX_BYTES (1024 * 1024) /* YAML and .env files */
@@ -66,9 +67,11 @@ struct setting {
 
 static int check_bind(const char *value, struct err *e);
 static int check_token(const char *value, struct err *e);
+static int check_method(const char *value, struct err *e);
 
 static const char *const synchronous_choices[] = {"full", "normal", NULL};
 static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
+static const char *const hp_method_choices[] = {"either", "average", "roll", NULL};
 
 #define FIELD(f) offsetof(struct settings, f)
 
@@ -104,6 +107,19 @@ static const struct setting settings_table[] = {
      .def = "character_api", .max = 63, .help = "HarperDB schema of the migration tracking and lock tables"},
     {.key = "rules.dir", .type = SET_STRING, .offset = FIELD(rules_dir), .max = STRING_MAX_BYTES,
      .help = "folder of the SRD data files (default: the installed ones)"},
+    /* The table policy. Manual scores need both switches: rules.manual_scores: true allows them (and adds
+     * "manual" to the methods); listing "manual" in rules.ability_methods without it is a start-up error. */
+    {.key = "rules.ability_methods", .type = SET_LIST, .offset = FIELD(ability_methods),
+     .count_offset = FIELD(nability_methods), .def = "standard_array,point_buy,rolled", .min = 1,
+     .max = CONFIG_MAX_METHODS, .check = check_method,
+     .help = "ability score methods a build may use: standard_array, point_buy, rolled, manual"},
+    {.key = "rules.point_buy_budget", .type = SET_INT, .offset = FIELD(point_buy_budget), .def = "27", .min = 0,
+     .max = 54, .help = "points a point-buy build may spend (scores 8..15 cost 0..9 each)"},
+    {.key = "rules.hp_method", .type = SET_STRING, .offset = FIELD(hp_method), .def = "either",
+     .max = STRING_MAX_BYTES, .choices = hp_method_choices,
+     .help = "hit points on level-up: average, roll or either (the client chooses)"},
+    {.key = "rules.manual_scores", .type = SET_BOOL, .offset = FIELD(manual_scores), .def = "false",
+     .help = "allow manual ability scores (3..18); also adds manual to rules.ability_methods"},
     {.key = "migrations.auto", .type = SET_BOOL, .offset = FIELD(migrate), .def = "false", .flag = "migrate",
      .help = "apply pending migrations at start"},
     {.key = "auth.api_key", .type = SET_STRING, .offset = FIELD(api_key), .max = TOKEN_MAX_BYTES,
@@ -502,6 +518,35 @@ static int check_bind(const char *value, struct err *e)
 }
 
 /* A token entry: a bare token, or NAME:SCOPE:TOKEN. The messages never contain any of it. */
+/* One entry of rules.ability_methods: a method name build.h knows. */
+static int check_method(const char *value, struct err *e)
+{
+    enum build_method m = build_method_parse(value);
+    if (m == BUILD_METHOD_INVALID)
+        return err_set(e, ERR_INVALID, "expected standard_array, point_buy, rolled or manual");
+    return 0;
+}
+
+void settings_policy(const struct settings *s, struct build_policy *p)
+{
+    build_policy_default(p);
+    p->methods = 0;
+    for (size_t i = 0; i < s->nability_methods; i++) {
+        enum build_method m = build_method_parse(s->ability_methods[i]);
+        if (m != BUILD_METHOD_INVALID)
+            p->methods |= 1u << m;
+    }
+    if (s->manual_scores)
+        p->methods |= 1u << BUILD_METHOD_MANUAL;
+    else
+        p->methods &= ~(1u << BUILD_METHOD_MANUAL);
+    p->point_buy_budget = s->point_buy_budget;
+    p->hp_method = s->hp_method == NULL || strcmp(s->hp_method, "either") == 0 ? BUILD_HP_EITHER
+                   : strcmp(s->hp_method, "average") == 0                    ? BUILD_HP_AVERAGE
+                                                                              : BUILD_HP_ROLL;
+    p->roll_ttl_s = s->rolls_ttl_s;
+}
+
 static int check_token(const char *value, struct err *e)
 {
     const char *tok = value;
@@ -1091,6 +1136,10 @@ static int flags_apply(struct settings *s, const struct flag_value *flags, size_
 /* Checks that involve the final value of a setting rather than one layer's text. */
 static int settings_check(struct settings *s, struct err *e)
 {
+    for (size_t i = 0; i < s->nability_methods; i++)
+        if (strcmp(s->ability_methods[i], "manual") == 0 && !s->manual_scores)
+            return err_set(e, ERR_INVALID,
+                           "rules.ability_methods: \"manual\" needs rules.manual_scores: true as well");
     for (size_t i = 0; i < TABLE_LEN; i++) {
         const struct setting *d = &settings_table[i];
         if (d->type == SET_LIST && (long long)*list_count(s, d) < d->min)

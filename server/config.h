@@ -21,6 +21,7 @@
 
 #define CONFIG_MAX_BINDS 16
 #define CONFIG_MAX_TOKENS 256
+#define CONFIG_MAX_METHODS 4
 
 struct settings {
     /* server.bind: "HOST:PORT", "[V6]:PORT" or a unix socket path ("unix:/p" or a path with '/'); repeatable */
@@ -38,6 +39,13 @@ struct settings {
     size_t cache_bytes;       /* database.cache_size: per-worker read cache of documents; 0 = off */
     char *migrations_dir;     /* migrations.dir */
     char *rules_dir;          /* rules.dir: the SRD data files (rules/data) */
+    /* rules.ability_methods: the table's allowed ability methods (standard_array, point_buy,
+     * rolled, manual); "manual" here needs rules.manual_scores too */
+    char *ability_methods[CONFIG_MAX_METHODS];
+    size_t nability_methods;
+    int point_buy_budget;     /* rules.point_buy_budget: points a point-buy build may spend (0..54) */
+    char *hp_method;          /* rules.hp_method: what level-up may use: average | roll | either */
+    int manual_scores;        /* rules.manual_scores: manual ability scores (3..18) allowed; adds "manual" */
     int migrate;              /* migrations.auto: apply pending migrations at start (--migrate) */
     char *migrations_harper_schema; /* migrations.harper_schema: HarperDB schema of the tracking tables */
     char *api_key;            /* auth.api_key (API_KEY): one bare token, write scope */
@@ -91,6 +99,15 @@ void settings_print(const struct settings *s, FILE *out);
  * (config.status beside it), else to the installed data folder.
  */
 void settings_default_dirs(struct settings *s);
+
+struct build_policy;
+
+/*
+ * Fill `p` with the table policy the rules.* settings describe (allowed ability
+ * methods, point-buy budget, HP method) and rolls.ttl; p->rolls_key and p->now
+ * are left for the caller (the runtime's key, the request's clock).
+ */
+void settings_policy(const struct settings *s, struct build_policy *p);
 
 /* Print the --help text (flags, every key with its environment name and default). */
 void settings_usage(FILE *out, const char *prog);

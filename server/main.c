@@ -226,6 +226,7 @@ int main(int argc, char **argv)
                          .instance = instance,
                          .write_through = write_through,
                          .rolls_key = rolls_key,
+                         .ruleset = rs,
                          .reference = &reference};
     reference_build(rs, &reference);
     if (rt.generation == NULL)

@@ -44,6 +44,30 @@ enum problem_kind problem_from_err(int code)
     }
 }
 
+/* A JSON string of `s`, cut before the first byte that is not valid UTF-8 (a
+ * message truncated to its buffer may end inside a character). New reference. */
+static json_t *utf8_string(const char *s)
+{
+    size_t len = strlen(s);
+    json_t *j = json_stringn(s, len);
+    while (j == NULL && len > 0)
+        j = json_stringn(s, --len);
+    return j != NULL ? j : json_string("");
+}
+
+json_t *problem_errors_json(const struct violations *v)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < v->n; i++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "field", utf8_string(v->items[i].field));
+        json_object_set_new(x, "code", json_string(v->items[i].code));
+        json_object_set_new(x, "message", utf8_string(v->items[i].message));
+        json_array_append_new(list, x);
+    }
+    return list;
+}
+
 void problem_send(h2o_req_t *req, enum problem_kind kind, const char *detail, const struct violations *v)
 {
     json_t *o = json_object();
@@ -52,15 +76,7 @@ void problem_send(h2o_req_t *req, enum problem_kind kind, const char *detail, co
     json_object_set_new(o, "status", json_integer(kinds[kind].status));
     json_object_set_new(o, "detail", json_string(detail != NULL ? detail : kinds[kind].title));
     if (v != NULL) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < v->n; i++) {
-            json_t *x = json_object();
-            json_object_set_new(x, "field", json_string(v->items[i].field));
-            json_object_set_new(x, "code", json_string(v->items[i].code));
-            json_object_set_new(x, "message", json_string(v->items[i].message));
-            json_array_append_new(list, x);
-        }
-        json_object_set_new(o, "errors", list);
+        json_object_set_new(o, "errors", problem_errors_json(v));
         if (v->truncated)
             json_object_set_new(o, "errors_truncated", json_true());
     }

@@ -9,6 +9,7 @@
 
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
+#include <jansson.h>
 
 #include "rules/violations.h"
 
@@ -40,5 +41,12 @@ enum problem_kind problem_from_err(int code);
  * The body is allocated from req->pool.
  */
 void problem_send(h2o_req_t *req, enum problem_kind kind, const char *detail, const struct violations *v);
+
+/*
+ * The "errors" array of a violation list: [{"field", "code", "message"}], each
+ * text cut to valid UTF-8 (a message may have been truncated inside a
+ * character). New reference. Also the "errors" of POST /v1/characters/validate.
+ */
+json_t *problem_errors_json(const struct violations *v);
 
 #endif

@@ -1,39 +1,68 @@
 /*
- * server/routes.c - see routes.h. The pipeline first, then the handlers of the
- * foundation's routes: /healthz, /readyz, POST and GET /v1/characters.
+ * server/routes.c - see routes.h. The pipeline first, then the handlers:
+ * /healthz, /readyz, /openapi.json, /v1/characters (create, validate, list,
+ * get, PUT, PATCH, DELETE, level-up, random), /v1/rolls and /api/2014. The
+ * JSON <-> build mapping is server/charjson.c; the rules are rules/character.c.
  */
 #include "server/routes.h"
 
+#include <inttypes.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "common/ids.h"
 #include "common/log.h"
 #include "rules/build.h"
+#include "rules/character.h"
 #include "rules/dice.h"
 #include "rules/rollid.h"
+#include "server/charjson.h"
 #include "server/http.h"
+#include "server/openapi.h"
 #include "server/problem.h"
 #include "storage/store.h"
-#include <time.h>
-
 #define REQUEST_ID_MAX 128
-#define BUILD_ARRAY_MAX 32
+
+/* routes.c's own flag beside router.h's: the handler checks If-Match against the
+ * stored character before it parses the body (API.md: 412 comes before 400/413/422). */
+#define ROUTE_PRECONDITIONS (1u << 16)
 
 static void on_healthz(struct route_ctx *rc);
 static void on_readyz(struct route_ctx *rc);
+static void on_openapi(struct route_ctx *rc);
+static int etag_matches(h2o_iovec_t list, const char *etag);
 static void on_character_create(struct route_ctx *rc);
+static void on_character_list(struct route_ctx *rc);
+static void on_character_validate(struct route_ctx *rc);
+static void on_character_random(struct route_ctx *rc);
 static void on_character_get(struct route_ctx *rc);
+static void on_character_put(struct route_ctx *rc);
+static void on_character_patch(struct route_ctx *rc);
+static void on_character_delete(struct route_ctx *rc);
+static void on_character_level_up(struct route_ctx *rc);
 static void on_roll(struct route_ctx *rc);
 static void on_reference(struct route_ctx *rc);
 static void on_roll_ability_scores(struct route_ctx *rc);
-
 static const struct route route_table[] = {
     {"GET", "/healthz", on_healthz, ROUTE_PUBLIC},
     {"GET", "/readyz", on_readyz, ROUTE_PUBLIC},
+    {"GET", "/openapi.json", on_openapi, 0},
     {"POST", "/v1/characters", on_character_create, ROUTE_WRITE | ROUTE_JSON_BODY},
+    {"GET", "/v1/characters", on_character_list, 0},
+    {"POST", "/v1/characters/validate", on_character_validate, ROUTE_JSON_BODY},
+    {"POST", "/v1/characters/random", on_character_random, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL},
     {"GET", "/v1/characters/{id}", on_character_get, 0},
+    {"PUT", "/v1/characters/{id}", on_character_put, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"PATCH", "/v1/characters/{id}", on_character_patch,
+     ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_MERGE_PATCH | ROUTE_PRECONDITIONS},
+    {"DELETE", "/v1/characters/{id}", on_character_delete, ROUTE_WRITE | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/characters/{id}/level-up", on_character_level_up,
+     ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL | ROUTE_PRECONDITIONS},
     {"POST", "/v1/rolls", on_roll, ROUTE_JSON_BODY},
     {"GET", "/api/2014", on_reference, ROUTE_REFERENCE},
     {"GET", "/api/2014/{resource}", on_reference, ROUTE_REFERENCE},
@@ -87,8 +116,8 @@ static void send_internal(struct route_ctx *rc, const struct err *e)
     problem_send(rc->req, PROBLEM_INTERNAL, detail, NULL);
 }
 
-/* Check the body against the route's flags and parse it; 0 to go on, -1 when answered. */
-static int take_body(struct route_ctx *rc)
+/* The media type of a route that takes a JSON body (415); 0 to go on, -1 when answered. */
+static int check_media(struct route_ctx *rc)
 {
     h2o_req_t *req = rc->req;
     unsigned flags = rc->match.route->flags;
@@ -103,6 +132,17 @@ static int take_body(struct route_ctx *rc)
                      NULL);
         return -1;
     }
+    return 0;
+}
+
+/* Size (413) and parse (400) the body of a route that takes one into rc->body; 0 to go on, -1 when answered. */
+static int take_body(struct route_ctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    unsigned flags = rc->match.route->flags;
+    size_t len = req->entity.base != NULL ? req->entity.len : 0;
+    if (len == 0 && (flags & ROUTE_BODY_OPTIONAL))
+        return 0;
     if (len > rc->w->settings->body_limit) {
         char detail[96];
         snprintf(detail, sizeof(detail), "request body is %zu bytes; the limit is %zu", len,
@@ -161,7 +201,11 @@ int routes_dispatch(struct worker *w, h2o_req_t *req)
         problem_send(req, PROBLEM_FORBIDDEN, "this token has read scope; the request needs write scope", NULL);
         goto out;
     }
-    if ((rc.match.route->flags & ROUTE_JSON_BODY) && take_body(&rc) != 0)
+    unsigned flags = rc.match.route->flags;
+    if ((flags & ROUTE_JSON_BODY) && check_media(&rc) != 0)
+        goto out;
+    /* Routes with preconditions parse their body themselves, after If-Match. */
+    if ((flags & ROUTE_JSON_BODY) && !(flags & ROUTE_PRECONDITIONS) && take_body(&rc) != 0)
         goto out;
     rc.match.route->handler(&rc);
 out:
@@ -207,142 +251,825 @@ static void on_readyz(struct route_ctx *rc)
     json_decref(o);
 }
 
-/* Expected JSON type of each build field; the rules engine validates content. */
-static const struct {
-    const char *name;
-    int type;     /* json_type, or -1 for "string or object" (background) */
-    int nullable;
-} build_fields[] = {
-    {"name", JSON_STRING, 0},       {"race", JSON_STRING, 0},         {"subrace", JSON_STRING, 1},
-    {"class", JSON_STRING, 0},      {"subclass", JSON_STRING, 1},     {"background", -1, 0},
-    {"alignment", JSON_STRING, 0},  {"level", JSON_INTEGER, 0},       {"ability_scores", JSON_OBJECT, 0},
-    {"skills", JSON_ARRAY, 0},      {"languages", JSON_ARRAY, 0},     {"choices", JSON_OBJECT, 0},
-    {"ability_score_improvements", JSON_ARRAY, 0},
-};
-
-static const char *type_name(int t)
+/* GET /openapi.json: the OpenAPI 3.1 document built into the binary, with its strong ETag. */
+static void on_openapi(struct route_ctx *rc)
 {
-    switch (t) {
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    default: return "a string or an object";
+    const char *etag;
+    size_t len;
+    const char *body = openapi_body(&len, &etag);
+    http_add_header(rc->req, "etag", etag);
+    h2o_iovec_t inm;
+    if (http_header(rc->req, "if-none-match", &inm) && etag_matches(inm, etag)) {
+        http_send(rc->req, 304, NULL, "", 0);
+        return;
     }
+    http_send(rc->req, 200, "application/json", body, len);
 }
 
-/* Map the body onto a build, recording every shape problem. */
-static void read_build(json_t *body, struct build *b, struct violations *v)
+/* ---- characters ------------------------------------------------------------------ */
+
+
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 500
+#define QUERY_VALUE_MAX 400 /* bytes of one decoded query value */
+#define CURSOR_TEXT_MAX 64  /* base64url of a uuid is 48 characters */
+
+/* The table policy of this request: rules.* settings, the runtime's roll key, now. */
+static void request_policy(const struct route_ctx *rc, struct build_policy *p)
 {
-    memset(b, 0, sizeof(*b));
-    b->level = 1;
-    const char *key;
-    json_t *val;
-    json_object_foreach(body, key, val) {
-        size_t k, nf = sizeof(build_fields) / sizeof(build_fields[0]);
-        for (k = 0; k < nf && strcmp(build_fields[k].name, key) != 0; k++)
-            ;
-        if (k == nf) {
-            char field[100];
-            snprintf(field, sizeof(field), "%.99s", key);
-            violations_add(v, field, "unknown_field", "unknown field \"%.60s\"", key);
-            continue;
-        }
-        int t = json_typeof(val);
-        int ok = build_fields[k].type == -1 ? (t == JSON_STRING || t == JSON_OBJECT) : t == build_fields[k].type;
-        if (!ok && !(build_fields[k].nullable && t == JSON_NULL)) {
-            violations_add(v, key, "wrong_type", "%s must be %s", key, type_name(build_fields[k].type));
-            if (strcmp(key, "name") == 0)
-                b->bad |= 1u << BF_NAME;
-            continue;
-        }
-        if (t == JSON_ARRAY && json_array_size(val) > BUILD_ARRAY_MAX)
-            violations_add(v, key, "too_many", "%s has %zu items; at most %d allowed", key, json_array_size(val),
-                           BUILD_ARRAY_MAX);
-        if (strcmp(key, "name") == 0) {
-            b->name = json_string_value(val);
-            b->name_len = json_string_length(val);
-        } else if (strcmp(key, "level") == 0) {
-            json_int_t l = json_integer_value(val);
-            b->level = l < 0 ? 0 : l > 1000 ? 1000 : (int)l;
-        }
-    }
-    build_validate_name_level(b, BF_NAME, v);
+    settings_policy(rc->w->settings, p);
+    p->rolls_key = rc->w->rt->rolls_key;
+    p->now = (int64_t)time(NULL);
 }
 
-/* A created character whose 201 waits for HarperDB's acknowledgement. */
-struct pending_create {
+static void send_validation(struct route_ctx *rc, const struct violations *v)
+{
+    problem_send(rc->req, PROBLEM_VALIDATION, "the character build is not valid", v);
+}
+
+/* A write whose answer waits for HarperDB's acknowledgement (or the write timeout). */
+struct pending_write {
     struct sync_wait wait;
     h2o_req_t *req;
+    int status;
     const char *text;
     size_t len;
 };
 
-static void on_create_synced(struct sync_wait *w, enum sync_outcome outcome)
+static void send_write(h2o_req_t *req, int status, const char *sync_status, const char *text, size_t len)
 {
-    struct pending_create *p = H2O_STRUCT_FROM_MEMBER(struct pending_create, wait, w);
+    http_add_header(req, "sync-status", sync_status);
+    http_send(req, status, status == 204 ? NULL : "application/json", status == 204 ? "" : text,
+              status == 204 ? 0 : len);
+}
+
+static void on_write_synced(struct sync_wait *w, enum sync_outcome outcome)
+{
+    struct pending_write *p = H2O_STRUCT_FROM_MEMBER(struct pending_write, wait, w);
     worker_conn_busy(p->req, -1);
-    http_add_header(p->req, "sync-status", outcome == SYNC_DONE ? "synced" : "pending");
-    http_send(p->req, 201, "application/json", p->text, p->len);
+    send_write(p->req, p->status, outcome == SYNC_DONE ? "synced" : "pending", p->text, p->len);
+}
+
+/*
+ * Answer a committed write: at once with Sync-Status: off (offline), or when
+ * the syncer reports outbox row `seq` delivered (synced) or the write timeout
+ * passes (pending). `text` lives in req->pool.
+ */
+static void finish_write(struct route_ctx *rc, int status, long long seq, long long version, const char *id,
+                         const char *text, size_t len)
+{
+    h2o_req_t *req = rc->req;
+    if (seq <= 0) {
+        send_write(req, status, "off", text, len);
+        return;
+    }
+    struct pending_write *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
+    p->req = req;
+    p->status = status;
+    p->text = text;
+    p->len = len;
+    worker_conn_busy(req, 1);
+    synclink_push(&rc->w->sync, &p->wait, seq, version, id, on_write_synced, NULL);
+}
+
+/* A stored character as a write handler needs it; strings in req->pool. */
+struct stored {
+    char id[IDS_UUID_LEN + 1];
+    long long version;
+    const char *etag;
+    const char *document;
+    size_t document_len;
+};
+
+/* Load character {id} into *st; 0, or -1 when answered (404, 500). */
+static int load_stored(struct route_ctx *rc, struct stored *st)
+{
+    const struct route_param *id = &rc->match.params[0];
+    if (!ids_is_uuid(id->base, id->len)) {
+        problem_send(rc->req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
+        return -1;
+    }
+    struct store_record r;
+    struct err e = {0};
+    int rc_get = store_character_get(rc->w->store, id->base, id->len, &r, &e);
+    if (rc_get == ERR_NOT_FOUND) {
+        problem_send(rc->req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
+        return -1;
+    }
+    if (rc_get != 0) {
+        send_internal(rc, &e);
+        return -1;
+    }
+    memcpy(st->id, id->base, IDS_UUID_LEN);
+    st->id[IDS_UUID_LEN] = '\0';
+    st->version = r.version;
+    st->etag = h2o_strdup(&rc->req->pool, r.etag, strlen(r.etag)).base;
+    st->document = h2o_strdup(&rc->req->pool, r.document, r.document_len).base;
+    st->document_len = r.document_len;
+    store_row_done(rc->w->store);
+    return 0;
+}
+
+/* If-Match against the stored ETag: 0 to go on, -1 when answered 412. */
+static int check_if_match(struct route_ctx *rc, const struct stored *st)
+{
+    h2o_iovec_t im;
+    if (!http_header(rc->req, "if-match", &im))
+        return 0;
+    /* If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag never matches. */
+    int weak = 0;
+    for (size_t i = 0; i + 1 < im.len; i++)
+        if (im.base[i] == 'W' && im.base[i + 1] == '/')
+            weak = 1;
+    if (!weak && etag_matches(im, st->etag))
+        return 0;
+    http_add_header(rc->req, "etag", st->etag);
+    problem_send(rc->req, PROBLEM_PRECONDITION_FAILED,
+                 "If-Match does not name the current version; GET it again and retry", NULL);
+    return -1;
+}
+
+/* Load {id}, check If-Match, then take the body: the order API.md gives. 0 to go on. */
+static int load_for_write(struct route_ctx *rc, struct stored *st)
+{
+    if (load_stored(rc, st) != 0 || check_if_match(rc, st) != 0)
+        return -1;
+    if ((rc->match.route->flags & ROUTE_JSON_BODY) && take_body(rc) != 0)
+        return -1;
+    return 0;
+}
+
+/* The stored document parsed (new reference), or NULL after answering 500. */
+static json_t *parse_stored(struct route_ctx *rc, const struct stored *st)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(st->document, st->document_len, 0, &jerr);
+    if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "build"))) {
+        json_decref(doc);
+        struct err e = {.code = ERR_GENERIC};
+        snprintf(e.msg, sizeof(e.msg), "character %s: the stored document has no build", st->id);
+        send_internal(rc, &e);
+        return NULL;
+    }
+    return doc;
+}
+
+/*
+ * The document text in req->pool: {"id", "version", "created_at", "updated_at",
+ * the sheet's members, "build"}. The sheet is written as text (charjson_sheet_text):
+ * it is most of the bytes, and jansson objects would cost several times more.
+ */
+static char *character_document(const struct route_ctx *rc, const char *id, long long version,
+                                const char *created_at, const char *updated_at, const struct build *b,
+                                const struct sheet *s, size_t *len)
+{
+    size_t slen, blen;
+    char *sheet = charjson_sheet_text(rc->w->rt->ruleset, b, s, &slen);
+    json_t *bj = charjson_write_build(b);
+    char *build = json_dumps(bj, JSON_COMPACT);
+    json_decref(bj);
+    if (build == NULL)
+        abort();
+    blen = strlen(build);
+    char head[256];
+    /* id and the timestamps are ours: a uuid and RFC 3339 texts, nothing to escape. */
+    int hlen = snprintf(head, sizeof(head), "{\"id\":\"%s\",\"version\":%lld,\"created_at\":\"%s\",\"updated_at\":\"%s\",", id,
+                        version, created_at, updated_at);
+    size_t total = (size_t)hlen + slen + 10 + blen + 1;
+    char *text = h2o_mem_alloc_pool(&rc->req->pool, total + 1);
+    size_t at = 0;
+    memcpy(text, head, (size_t)hlen);
+    at += (size_t)hlen;
+    memcpy(text + at, sheet, slen);
+    at += slen;
+    memcpy(text + at, ",\"build\":", 9);
+    at += 9;
+    memcpy(text + at, build, blen);
+    at += blen;
+    text[at++] = '}';
+    text[at] = '\0';
+    free(sheet);
+    free(build);
+    *len = at;
+    return text;
+}
+
+static void roll_reused(struct route_ctx *rc)
+{
+    struct violations v;
+    violations_init(&v);
+    violations_add(&v, "ability_scores.roll_id", "roll_reused",
+                   "this roll id already made another character; roll again");
+    send_validation(rc, &v);
+}
+
+/*
+ * Store a valid build and its sheet: a new character when `st` is NULL (201,
+ * Location), else version st->version + 1 of it (200; created_at kept), and
+ * answer with the document. `b` and `s` must stay valid until this returns.
+ */
+static void commit_character(struct route_ctx *rc, const struct build *b, const struct sheet *s,
+                             const struct stored *st, const char *created_at)
+{
+    h2o_req_t *req = rc->req;
+    char id[IDS_UUID_LEN + 1], now[IDS_TIME_LEN + 1], etag[36];
+    ids_now_rfc3339(now);
+    long long version = st != NULL ? st->version + 1 : 1;
+    struct err e = {0};
+    int rc_w = ERR_CONFLICT;
+    long long seq = 0;
+    char *text = NULL;
+    size_t len = 0;
+    for (int attempt = 0; attempt < 3 && rc_w == ERR_CONFLICT; attempt++) {
+        if (st != NULL)
+            memcpy(id, st->id, sizeof(id));
+        else
+            ids_uuid_v4(id);
+        text = character_document(rc, id, version, st != NULL ? created_at : now, now, b, s, &len);
+        store_etag(version, text, len, etag);
+        struct store_record r = {
+            .id = id,
+            .version = version,
+            .name = h2o_strdup(&req->pool, b->name != NULL ? b->name : "", b->name != NULL ? b->name_len : 0).base,
+            .created_at = st != NULL ? created_at : now,
+            .updated_at = now,
+            .etag = etag,
+            .document = text,
+            .document_len = len,
+            .race = b->race,
+            .class_ = b->class_,
+            .level = s->level > 0 ? s->level : b->level + (int)b->nadvancement,
+            .roll_nonce = s->roll_nonce[0] != '\0' ? s->roll_nonce : NULL,
+        };
+        if (st != NULL) {
+            rc_w = store_character_update(rc->w->store, &r, st->version, &seq, &e);
+            break; /* a conflict here is a concurrent write: 412 */
+        }
+        rc_w = store_character_insert(rc->w->store, &r, &seq, &e);
+    }
+    if (rc_w == ERR_DUPLICATE) {
+        roll_reused(rc);
+        return;
+    }
+    if (rc_w == ERR_CONFLICT && st != NULL) {
+        problem_send(req, PROBLEM_PRECONDITION_FAILED, "the character changed meanwhile; GET it again and retry",
+                     NULL);
+        return;
+    }
+    if (rc_w == ERR_NOT_FOUND) {
+        problem_send(req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
+        return;
+    }
+    if (rc_w != 0) {
+        send_internal(rc, &e);
+        return;
+    }
+    if (st == NULL) {
+        char loc[64];
+        snprintf(loc, sizeof(loc), "/v1/characters/%s", id);
+        http_add_header_copy(req, "location", loc, strlen(loc));
+    }
+    http_add_header_copy(req, "etag", etag, strlen(etag));
+    finish_write(rc, st == NULL ? 201 : 200, seq, version, id, text, len);
+}
+
+/*
+ * Judge `b` for storing (CHARACTER_CREATE) and commit it, or answer 422 with
+ * every problem (the mapper's in `v` already, then the engine's). A stored
+ * character's own roll id does not expire: it was checked when first accepted.
+ */
+static void judge_and_commit(struct route_ctx *rc, const struct build *b, struct violations *v,
+                             const struct stored *st, const char *created_at, const char *stored_roll_id)
+{
+    struct build_policy p;
+    request_policy(rc, &p);
+    if (stored_roll_id != NULL && b->ability_scores.roll_id != NULL &&
+        strcmp(stored_roll_id, b->ability_scores.roll_id) == 0)
+        p.roll_ttl_s = INT64_C(1) << 40;
+    struct sheet *s = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*s));
+    character_evaluate(rc->w->rt->ruleset, &p, b, CHARACTER_CREATE, v, s);
+    if (v->n > 0) {
+        send_validation(rc, v);
+        return;
+    }
+    commit_character(rc, b, s, st, created_at);
 }
 
 static void on_character_create(struct route_ctx *rc)
 {
-    h2o_req_t *req = rc->req;
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
+    struct build *b = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*b));
+    violations_init(v);
+    charjson_read_build(rc->body, b, v);
     if (!json_is_object(rc->body)) {
-        struct violations v;
-        violations_init(&v);
-        violations_add(&v, "", "wrong_type", "the request body must be a JSON object");
-        problem_send(req, PROBLEM_VALIDATION, "the character build is not valid", &v);
+        send_validation(rc, v);
         return;
     }
-    struct violations v;
-    struct build b;
-    violations_init(&v);
-    read_build(rc->body, &b, &v);
-    if (v.n > 0) {
-        problem_send(req, PROBLEM_VALIDATION, "the character build is not valid", &v);
+    judge_and_commit(rc, b, v, NULL, NULL, NULL);
+}
+
+/* POST /v1/characters/validate: judge a draft; nothing is stored. */
+static void on_character_validate(struct route_ctx *rc)
+{
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
+    struct build *b = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*b));
+    struct sheet *s = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*s));
+    violations_init(v);
+    /* API.md: always 200 for parseable JSON; a body that is not an object is one more error (field ""). */
+    charjson_read_build(rc->body, b, v);
+    struct build_policy p;
+    request_policy(rc, &p);
+    if (json_is_object(rc->body))
+        character_evaluate(rc->w->rt->ruleset, &p, b, CHARACTER_DRAFT, v, s);
+    else
+        memset(s, 0, sizeof(*s));
+    /* {"valid", "errors", "warnings", "character": {sheet..., "build"}}: the sheet as text (see character_document). */
+    json_t *errors = problem_errors_json(v);
+    json_t *bj = charjson_write_build(b);
+    char *etext = json_dumps(errors, JSON_COMPACT), *btext = json_dumps(bj, JSON_COMPACT);
+    json_decref(errors);
+    json_decref(bj);
+    if (etext == NULL || btext == NULL)
+        abort();
+    size_t slen;
+    char *sheet = charjson_sheet_text(rc->w->rt->ruleset, b, s, &slen);
+    size_t elen = strlen(etext), blen = strlen(btext);
+    size_t total = 128 + elen + slen + blen; /* the fixed text is under 100 bytes */
+    char *body = h2o_mem_alloc_pool(&rc->req->pool, total);
+    int n = snprintf(body, total, "{\"valid\":%s,\"errors\":%s,%s\"warnings\":[],\"character\":{%s,\"build\":%s}}",
+                     v->n == 0 ? "true" : "false", etext, v->truncated ? "\"errors_truncated\":true," : "", sheet,
+                     btext);
+    free(etext);
+    free(btext);
+    free(sheet);
+    http_send(rc->req, 200, "application/json", body, (size_t)n);
+}
+
+/* PUT /v1/characters/{id}: a full build replaces the stored one, re-validated. */
+static void on_character_put(struct route_ctx *rc)
+{
+    struct stored st;
+    if (load_for_write(rc, &st) != 0)
         return;
+    json_t *doc = parse_stored(rc, &st);
+    if (doc == NULL)
+        return;
+    const char *created = json_string_value(json_object_get(doc, "created_at"));
+    const char *old_roll = json_string_value(
+        json_object_get(json_object_get(json_object_get(doc, "build"), "ability_scores"), "roll_id"));
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
+    struct build *b = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*b));
+    violations_init(v);
+    charjson_read_build(rc->body, b, v);
+    if (!json_is_object(rc->body))
+        send_validation(rc, v);
+    else
+        judge_and_commit(rc, b, v, &st, created != NULL ? created : "", old_roll);
+    json_decref(doc);
+}
+
+/* RFC 7396: apply merge patch `patch` (borrowed) to `target` (stolen); returns the result (new reference). */
+static json_t *merge_patch(json_t *target, const json_t *patch)
+{
+    if (!json_is_object(patch)) {
+        json_decref(target);
+        return json_deep_copy(patch);
     }
-    char id[IDS_UUID_LEN + 1], now[IDS_TIME_LEN + 1], etag[36];
-    ids_now_rfc3339(now);
-    struct err e = {0};
-    int rc_ins = ERR_CONFLICT;
-    long long seq = 0;
-    for (int attempt = 0; attempt < 3 && rc_ins == ERR_CONFLICT; attempt++) {
-        ids_uuid_v4(id);
-        json_t *doc = json_pack("{s:s, s:i, s:s, s:s, s:s#, s:i, s:O}", "id", id, "version", 1, "created_at", now,
-                                "updated_at", now, "name", b.name, b.name_len, "level", b.level, "build", rc->body);
-        size_t need = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-        char *text = h2o_mem_alloc_pool(&req->pool, need + 1);
-        size_t len = json_dumpb(doc, text, need, JSON_COMPACT);
-        text[len] = '\0';
-        json_decref(doc);
-        store_etag(1, text, len, etag);
-        char *name = h2o_strdup(&req->pool, b.name, b.name_len).base;
-        struct store_record r = {id, 1, name, now, now, etag, text, len, NULL, NULL, 0, NULL};
-        rc_ins = store_character_insert(rc->w->store, &r, &seq, &e);
-        if (rc_ins == 0) {
-            char loc[64];
-            snprintf(loc, sizeof(loc), "/v1/characters/%s", id);
-            http_add_header_copy(req, "location", loc, strlen(loc));
-            http_add_header_copy(req, "etag", etag, strlen(etag));
-            if (seq > 0) {
-                /* Answer when HarperDB has it, or after sync.write_timeout as "pending". */
-                struct pending_create *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
-                p->req = req;
-                p->text = text;
-                p->len = len;
-                worker_conn_busy(req, 1);
-                synclink_push(&rc->w->sync, &p->wait, seq, 1, id, on_create_synced, NULL);
-                return;
-            }
-            http_add_header(req, "sync-status", "off");
-            http_send(req, 201, "application/json", text, len);
-            return;
+    if (!json_is_object(target)) {
+        json_decref(target);
+        target = json_object();
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)patch, key, val) {
+        if (json_is_null(val)) {
+            json_object_del(target, key);
+        } else {
+            json_t *cur = json_object_get(target, key);
+            json_t *merged = merge_patch(cur != NULL ? json_incref(cur) : NULL, val);
+            json_object_set_new(target, key, merged);
         }
     }
-    send_internal(rc, &e);
+    return target;
+}
+
+/* PATCH /v1/characters/{id}: a JSON merge patch of the stored build, re-validated. */
+static void on_character_patch(struct route_ctx *rc)
+{
+    struct stored st;
+    if (load_for_write(rc, &st) != 0)
+        return;
+    json_t *doc = parse_stored(rc, &st);
+    if (doc == NULL)
+        return;
+    const char *created = json_string_value(json_object_get(doc, "created_at"));
+    json_t *old_build = json_object_get(doc, "build");
+    const char *old_roll = json_string_value(json_object_get(json_object_get(old_build, "ability_scores"), "roll_id"));
+    json_t *patched = merge_patch(json_deep_copy(old_build), rc->body);
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
+    struct build *b = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*b));
+    violations_init(v);
+    charjson_read_build(patched, b, v);
+    if (!json_is_object(patched))
+        send_validation(rc, v);
+    else
+        judge_and_commit(rc, b, v, &st, created != NULL ? created : "", old_roll);
+    json_decref(patched);
+    json_decref(doc);
+}
+
+/* DELETE /v1/characters/{id}: 204. */
+static void on_character_delete(struct route_ctx *rc)
+{
+    struct stored st;
+    if (load_for_write(rc, &st) != 0)
+        return;
+    struct err e = {0};
+    long long seq = 0;
+    int rc_d = store_character_delete(rc->w->store, st.id, st.version, &seq, &e);
+    if (rc_d == ERR_NOT_FOUND) {
+        problem_send(rc->req, PROBLEM_NOT_FOUND, "no character has that id", NULL);
+        return;
+    }
+    if (rc_d == ERR_CONFLICT) {
+        problem_send(rc->req, PROBLEM_PRECONDITION_FAILED, "the character changed meanwhile; GET it again and retry",
+                     NULL);
+        return;
+    }
+    if (rc_d != 0) {
+        send_internal(rc, &e);
+        return;
+    }
+    char *id = h2o_strdup(&rc->req->pool, st.id, IDS_UUID_LEN).base;
+    finish_write(rc, 204, seq, st.version, id, NULL, 0);
+}
+
+/* POST /v1/characters/{id}/level-up: one more level, appended to build.advancement. */
+static void on_character_level_up(struct route_ctx *rc)
+{
+    struct stored st;
+    if (load_for_write(rc, &st) != 0)
+        return;
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
+    violations_init(v);
+    struct level_up lu;
+    charjson_read_level_up(rc->body, &lu, v);
+    if (v->n > 0) {
+        problem_send(rc->req, PROBLEM_VALIDATION, "the level-up request is not valid", v);
+        return;
+    }
+    json_t *doc = parse_stored(rc, &st);
+    if (doc == NULL)
+        return;
+    const char *created = json_string_value(json_object_get(doc, "created_at"));
+    json_t *old_build = json_object_get(doc, "build");
+    const char *old_roll = json_string_value(json_object_get(json_object_get(old_build, "ability_scores"), "roll_id"));
+    struct build *b = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*b));
+    struct violations *mv = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*mv));
+    violations_init(mv);
+    charjson_read_build(old_build, b, mv);
+    if (mv->n > 0) {
+        struct err e = {.code = ERR_GENERIC};
+        snprintf(e.msg, sizeof(e.msg), "character %s: the stored build does not map (%s: %s)", st.id,
+                 mv->items[0].field, mv->items[0].message);
+        send_internal(rc, &e);
+        json_decref(doc);
+        return;
+    }
+    struct build_policy p;
+    request_policy(rc, &p);
+    if (old_roll != NULL)
+        p.roll_ttl_s = INT64_C(1) << 40; /* the character's own roll, accepted when it was made */
+    struct dice_rng rng = dice_rng_sodium();
+    struct build_advance adv;
+    character_level_up(rc->w->rt->ruleset, &p, b, &lu, &rng, v, &adv);
+    if (v->n == 0 && b->nadvancement >= BUILD_ADVANCE_MAX)
+        violations_add(v, "class", "out_of_range", "the character is already level %d", BUILD_LEVEL_MAX);
+    if (v->n > 0) {
+        problem_send(rc->req, PROBLEM_VALIDATION, "the level-up request is not valid", v);
+        json_decref(doc);
+        return;
+    }
+    b->advancement[b->nadvancement++] = adv;
+    judge_and_commit(rc, b, v, &st, created != NULL ? created : "", old_roll);
+    json_decref(doc);
+}
+
+/* POST /v1/characters/random {"seed": n}: a valid random level-1 character, stored. */
+static void on_character_random(struct route_ctx *rc)
+{
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
+    violations_init(v);
+    uint64_t seed = 0;
+    int seeded = 0;
+    if (rc->body != NULL && !json_is_object(rc->body)) {
+        violations_add(v, "", "wrong_type", "the request body must be a JSON object");
+    } else if (rc->body != NULL) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(rc->body, key, val) {
+            if (strcmp(key, "seed") != 0) {
+                char field[64];
+                size_t n = strlen(key) > 48 ? 48 : strlen(key);
+                while (n > 0 && n < strlen(key) && ((unsigned char)key[n] & 0xc0) == 0x80)
+                    n--;
+                snprintf(field, sizeof(field), "%.*s", (int)n, key);
+                violations_add(v, field, "unknown_field", "unknown field \"%s\"", field);
+            } else if (json_is_null(val)) {
+                /* no seed */
+            } else if (!json_is_integer(val)) {
+                violations_add(v, "seed", json_is_real(val) ? "out_of_range" : "wrong_type",
+                               "seed must be a whole number 0..%" PRId64, (int64_t)INT64_MAX);
+            } else if (json_integer_value(val) < 0) {
+                violations_add(v, "seed", "out_of_range", "seed must be a whole number 0..%" PRId64,
+                               (int64_t)INT64_MAX);
+            } else {
+                seed = (uint64_t)json_integer_value(val);
+                seeded = 1;
+            }
+        }
+    }
+    if (v->n > 0) {
+        problem_send(rc->req, PROBLEM_VALIDATION, "the request is not valid", v);
+        return;
+    }
+    struct dice_seeded state;
+    struct dice_rng rng = seeded ? dice_rng_seeded(&state, seed) : dice_rng_sodium();
+    struct build *b = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*b));
+    character_random(rc->w->rt->ruleset, &rng, b);
+    struct build_policy p;
+    request_policy(rc, &p);
+    /* The random build uses standard array or point buy whatever the table allows of the others. */
+    p.methods |= (1u << BUILD_METHOD_STANDARD_ARRAY) | (1u << BUILD_METHOD_POINT_BUY);
+    if (p.point_buy_budget < 27)
+        p.point_buy_budget = 27;
+    struct sheet *s = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*s));
+    character_evaluate(rc->w->rt->ruleset, &p, b, CHARACTER_CREATE, v, s);
+    if (v->n > 0) {
+        struct err e = {.code = ERR_GENERIC};
+        snprintf(e.msg, sizeof(e.msg), "character_random made an invalid build (%s: %s)", v->items[0].field,
+                 v->items[0].message);
+        send_internal(rc, &e);
+        return;
+    }
+    commit_character(rc, b, s, NULL, NULL);
+}
+
+/* ---- GET /v1/characters: filters and cursor pagination ------------------------- */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                                                          : -1;
+}
+
+/* Percent-decode s[0..len) ('+' is a space) into out[0..max]; the length, or -1 when malformed or too long. */
+static long query_decode(const char *s, size_t len, char *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            if (i + 2 >= len)
+                return -1;
+            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0' || n >= max)
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return (long)n;
+}
+
+/* Append s percent-encoded (RFC 3986 unreserved kept) to buf. */
+static size_t query_encode(char *buf, size_t at, size_t size, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s != '\0' && at + 4 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            buf[at++] = (char)c;
+        } else {
+            buf[at++] = '%';
+            buf[at++] = hex[c >> 4];
+            buf[at++] = hex[c & 15];
+        }
+    }
+    buf[at] = '\0';
+    return at;
+}
+
+/* 1 when s is valid UTF-8 without control characters. */
+static int utf8_ok(const char *s, size_t len)
+{
+    json_t *j = json_stringn(s, len); /* jansson checks UTF-8 */
+    int ok = j != NULL;
+    json_decref(j);
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+    return ok;
+}
+
+struct list_query {
+    char race[CHARJSON_SLUG_MAX + 1], class_[CHARJSON_SLUG_MAX + 1], name[QUERY_VALUE_MAX + 1];
+    int has_race, has_class, has_name, level, limit;
+    char after[IDS_UUID_LEN + 1];
+    int has_after;
+};
+
+/* Parse the query string into *q, reporting every bad parameter in v. */
+static void list_query_parse(h2o_req_t *req, struct list_query *q, struct violations *v)
+{
+    memset(q, 0, sizeof(*q));
+    q->limit = LIST_LIMIT_DEFAULT;
+    if (req->query_at == SIZE_MAX)
+        return;
+    const char *s = req->path.base + req->query_at + 1;
+    size_t len = req->path.len - req->query_at - 1;
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != '&')
+            j++;
+        size_t eq = i;
+        while (eq < j && s[eq] != '=')
+            eq++;
+        char key[32], val[QUERY_VALUE_MAX + 1];
+        long klen = query_decode(s + i, eq - i, key, sizeof(key) - 1);
+        long vlen = eq < j ? query_decode(s + eq + 1, j - eq - 1, val, QUERY_VALUE_MAX) : 0;
+        if (eq >= j)
+            val[0] = '\0';
+        i = j + 1;
+        if (klen == 0 && vlen == 0)
+            continue; /* "&&" */
+        if (klen < 0 || !utf8_ok(key, (size_t)klen)) {
+            violations_add(v, "", "unknown_field", "a query parameter name is not valid");
+            continue;
+        }
+        if (vlen < 0 || !utf8_ok(val, (size_t)vlen)) {
+            violations_add(v, key, "out_of_range", "%s is not valid text (or longer than %d bytes)", key,
+                           QUERY_VALUE_MAX);
+            continue;
+        }
+        char *end;
+        if (strcmp(key, "race") == 0 || strcmp(key, "class") == 0) {
+            char *dst = key[0] == 'r' ? q->race : q->class_;
+            if (vlen == 0 || vlen > CHARJSON_SLUG_MAX) {
+                violations_add(v, key, vlen == 0 ? "required" : "too_long", "%s must be an index of 1..%d bytes", key,
+                               CHARJSON_SLUG_MAX);
+                continue;
+            }
+            memcpy(dst, val, (size_t)vlen + 1);
+            *(key[0] == 'r' ? &q->has_race : &q->has_class) = 1;
+        } else if (strcmp(key, "name") == 0) {
+            if (vlen == 0) {
+                violations_add(v, key, "required", "name must not be empty");
+                continue;
+            }
+            memcpy(q->name, val, (size_t)vlen + 1);
+            q->has_name = 1;
+        } else if (strcmp(key, "level") == 0 || strcmp(key, "limit") == 0) {
+            long n = vlen > 0 && vlen <= 4 && val[0] >= '0' && val[0] <= '9' ? strtol(val, &end, 10) : -1;
+            int is_level = key[1] == 'e';
+            int lo = 1, hi = is_level ? BUILD_LEVEL_MAX : LIST_LIMIT_MAX;
+            if (n < lo || n > hi || *end != '\0') {
+                violations_add(v, key, "out_of_range", "%s must be a whole number %d..%d", key, lo, hi);
+                continue;
+            }
+            *(is_level ? &q->level : &q->limit) = (int)n;
+        } else if (strcmp(key, "cursor") == 0) {
+            unsigned char bin[IDS_UUID_LEN + 1];
+            size_t blen = 0;
+            if (vlen == 0 || vlen > CURSOR_TEXT_MAX ||
+                sodium_base642bin(bin, sizeof(bin), val, (size_t)vlen, NULL, &blen, NULL,
+                                  sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+                blen != IDS_UUID_LEN || !ids_is_uuid((const char *)bin, blen)) {
+                violations_add(v, "cursor", "invalid", "cursor is not one this server gave out");
+                continue;
+            }
+            memcpy(q->after, bin, IDS_UUID_LEN);
+            q->after[IDS_UUID_LEN] = '\0';
+            q->has_after = 1;
+        } else {
+            char field[64];
+            size_t n = (size_t)klen > 48 ? 48 : (size_t)klen;
+            while (n > 0 && n < (size_t)klen && ((unsigned char)key[n] & 0xc0) == 0x80)
+                n--;
+            snprintf(field, sizeof(field), "%.*s", (int)n, key);
+            violations_add(v, field, "unknown_field",
+                           "unknown query parameter \"%s\"; known: race, class, level, name, limit, cursor", field);
+        }
+    }
+}
+
+/* Rows of one page, as their stored document texts joined into a JSON array. */
+struct list_page {
+    char *buf;
+    size_t len, cap;
+    int rows, limit, more;
+    char last_id[IDS_UUID_LEN + 1];
+};
+
+static void page_append(struct list_page *pg, const char *s, size_t n)
+{
+    if (pg->len + n + 1 > pg->cap) {
+        size_t cap = pg->cap ? pg->cap : 4096;
+        while (cap < pg->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(pg->buf, cap);
+        if (nb == NULL)
+            abort();
+        pg->buf = nb;
+        pg->cap = cap;
+    }
+    memcpy(pg->buf + pg->len, s, n);
+    pg->len += n;
+}
+
+static int page_row(void *ctx, const struct store_record *r)
+{
+    struct list_page *pg = ctx;
+    if (pg->rows == pg->limit) {
+        pg->more = 1;
+        return 1;
+    }
+    if (pg->rows > 0)
+        page_append(pg, ",", 1);
+    page_append(pg, r->document, r->document_len);
+    snprintf(pg->last_id, sizeof(pg->last_id), "%s", r->id);
+    pg->rows++;
+    return 0;
+}
+
+static void on_character_list(struct route_ctx *rc)
+{
+    h2o_req_t *req = rc->req;
+    struct violations *v = h2o_mem_alloc_pool(&req->pool, sizeof(*v));
+    violations_init(v);
+    struct list_query q;
+    list_query_parse(req, &q, v);
+    if (v->n > 0) {
+        problem_send(req, PROBLEM_VALIDATION, "the query is not valid", v);
+        return;
+    }
+    struct store_filter f = {q.has_race ? q.race : NULL, q.has_class ? q.class_ : NULL, q.level,
+                             q.has_name ? q.name : NULL};
+    struct list_page pg = {.limit = q.limit};
+    long long count = 0;
+    struct err e = {0};
+    page_append(&pg, "", 0);
+    int rc_l = store_character_list(rc->w->store, &f, q.has_after ? q.after : NULL, q.limit + 1, &count, page_row,
+                                    &pg, &e);
+    if (rc_l != 0) {
+        free(pg.buf);
+        send_internal(rc, &e);
+        return;
+    }
+    char next[1400] = "null";
+    if (pg.more) {
+        char cursor[CURSOR_TEXT_MAX + 1];
+        sodium_bin2base64(cursor, sizeof(cursor), (const unsigned char *)pg.last_id, IDS_UUID_LEN,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        size_t at = (size_t)snprintf(next, sizeof(next), "\"/v1/characters?");
+        static const char *const keys[] = {"race=", "class=", "name="};
+        const char *vals[] = {q.has_race ? q.race : NULL, q.has_class ? q.class_ : NULL, q.has_name ? q.name : NULL};
+        for (int k = 0; k < 3; k++) {
+            if (vals[k] == NULL)
+                continue;
+            at += (size_t)snprintf(next + at, sizeof(next) - at, "%s", keys[k]);
+            at = query_encode(next, at, sizeof(next) - 40, vals[k]);
+            at += (size_t)snprintf(next + at, sizeof(next) - at, "&");
+        }
+        if (q.level > 0)
+            at += (size_t)snprintf(next + at, sizeof(next) - at, "level=%d&", q.level);
+        snprintf(next + at, sizeof(next) - at, "limit=%d&cursor=%s\"", q.limit, cursor);
+    }
+    char head[64];
+    int hlen = snprintf(head, sizeof(head), "{\"count\":%lld,\"results\":[", count);
+    size_t nlen = strlen(next);
+    size_t total = (size_t)hlen + pg.len + 9 + nlen + 1;
+    char *body = h2o_mem_alloc_pool(&req->pool, total + 1);
+    size_t at = 0;
+    memcpy(body + at, head, (size_t)hlen);
+    at += (size_t)hlen;
+    if (pg.len > 0)
+        memcpy(body + at, pg.buf, pg.len);
+    at += pg.len;
+    memcpy(body + at, "],\"next\":", 9);
+    at += 9;
+    memcpy(body + at, next, nlen);
+    at += nlen;
+    body[at++] = '}';
+    free(pg.buf);
+    http_send(req, 200, "application/json", body, at);
 }
 
 /* 1 when an If-None-Match list names `etag` (or is "*"). */

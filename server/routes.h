@@ -1,7 +1,9 @@
 /*
  * server/routes.h - the route table and the request pipeline in front of every
  * handler: request id, routing (404/405), auth (401/403), media type (415),
- * body size (413) and JSON parsing (400), in the order API.md gives.
+ * then, for the routes that change a stored character (PUT, PATCH, DELETE,
+ * level-up), If-Match against it (412) in the handler, then body size (413)
+ * and JSON parsing (400): the order API.md gives.
  */
 #ifndef SERVER_ROUTES_H
 #define SERVER_ROUTES_H

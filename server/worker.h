@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/reference.h"
 #include "server/sync.h"
+#include "rules/ruleset.h"
 #include "server/synclink.h"
 #include "storage/store.h"
 
@@ -32,6 +33,8 @@ struct runtime {
     int write_through;           /* HarperDB configured: outbox + syncer */
     const unsigned char *rolls_key; /* 32 bytes signing roll ids (rules/rollid.h) */
     const struct reference *reference; /* /api/2014 documents, built before fork */
+    const struct ruleset *ruleset;     /* the SRD tables, loaded and checked before fork (master_run loads them when
+                                          the caller left this NULL) */
 };
 
 struct worker {

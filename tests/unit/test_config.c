@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rules/build.h"
 #include "server/config.h"
 
 #define SECRET "s3cr3tTOKENvalue"
@@ -746,6 +747,62 @@ static void test_print_round_trip(void **state)
     settings_release(&s);
 }
 
+/* rules.*: the table policy the rules engine judges builds under. */
+static void test_table_policy(void **state)
+{
+    (void)state;
+    const unsigned sa = 1u << BUILD_METHOD_STANDARD_ARRAY, pb = 1u << BUILD_METHOD_POINT_BUY,
+                   rolled = 1u << BUILD_METHOD_ROLLED, manual = 1u << BUILD_METHOD_MANUAL;
+    struct settings s = {0};
+    struct build_policy p;
+    /* Defaults: standard array, point buy, rolled; budget 27; either HP method; no manual. */
+    assert_true(loads(&s, argv_none, env_none));
+    settings_policy(&s, &p);
+    assert_int_equal(p.methods, sa | pb | rolled);
+    assert_int_equal(p.point_buy_budget, 27);
+    assert_int_equal(p.hp_method, BUILD_HP_EITHER);
+    assert_int_equal(p.roll_ttl_s, 86400);
+    settings_release(&s);
+
+    /* Environment: a comma-separated list, a budget, an HP method, the roll ttl. */
+    assert_true(loads(&s, argv_none,
+                      ENVP("CHARACTER_RULES_ABILITY_METHODS=point_buy", "CHARACTER_RULES_POINT_BUY_BUDGET=30",
+                           "CHARACTER_RULES_HP_METHOD=Average", "CHARACTER_ROLLS_TTL=600")));
+    settings_policy(&s, &p);
+    assert_int_equal(p.methods, pb);
+    assert_int_equal(p.point_buy_budget, 30);
+    assert_int_equal(p.hp_method, BUILD_HP_AVERAGE);
+    assert_int_equal(p.roll_ttl_s, 600);
+    settings_release(&s);
+
+    /* YAML: a list; manual needs rules.manual_scores, which also adds it. */
+    write_file("config.yaml", "rules:\n  ability_methods: [standard_array, manual]\n  manual_scores: true\n"
+                              "  hp_method: roll\n");
+    assert_true(loads(&s, ARGV("--config", "config.yaml"), env_none));
+    settings_policy(&s, &p);
+    assert_int_equal(p.methods, sa | manual);
+    assert_int_equal(p.hp_method, BUILD_HP_ROLL);
+    settings_release(&s);
+    assert_true(loads(&s, argv_none, ENVP("CHARACTER_RULES_MANUAL_SCORES=true")));
+    settings_policy(&s, &p);
+    assert_int_equal(p.methods, sa | pb | rolled | manual);
+    settings_release(&s);
+
+    /* Refused values. */
+    assert_true(fails_with(argv_none, ENVP("CHARACTER_RULES_ABILITY_METHODS=standard_array,manual"), ERR_INVALID,
+                           "rules.manual_scores"));
+    assert_true(fails_with(argv_none, ENVP("CHARACTER_RULES_ABILITY_METHODS=standard_array,dice"), ERR_INVALID,
+                           "rules.ability_methods"));
+    assert_true(fails_with(argv_none, ENVP("CHARACTER_RULES_ABILITY_METHODS="), ERR_INVALID,
+                           "rules.ability_methods"));
+    assert_true(fails_with(argv_none, ENVP("CHARACTER_RULES_POINT_BUY_BUDGET=55"), ERR_INVALID,
+                           "rules.point_buy_budget: expected an integer 0..54"));
+    assert_true(fails_with(argv_none, ENVP("CHARACTER_RULES_HP_METHOD=max"), ERR_INVALID,
+                           "rules.hp_method: expected either|average|roll"));
+    write_file("bad.yaml", "rules:\n  manual_scores: sometimes\n");
+    assert_true(fails_with(ARGV("--config", "bad.yaml"), env_none, ERR_INVALID, "bad.yaml:2:18: rules.manual_scores"));
+}
+
 static void test_usage_lists_every_key(void **state)
 {
     (void)state;
@@ -781,6 +838,11 @@ static void test_usage_lists_every_key(void **state)
         "sync.pull_interval",
         "log.level",
         "log.access",
+        "rules.ability_methods",
+        "CHARACTER_RULES_ABILITY_METHODS",
+        "rules.point_buy_budget",
+        "rules.hp_method",
+        "rules.manual_scores",
         "--config FILE",
         "--env-file FILE",
         "--bind ADDR",
@@ -866,6 +928,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_no_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_lists_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sample_fixture, setup, teardown),
     };
