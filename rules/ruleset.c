@@ -625,8 +625,10 @@ static struct rs_strs strs_of(struct ctx *c, const struct ynode *v, const char *
         if (s == NULL)
             continue;
         for (size_t j = 0; j < out.n; j++)
-            if (strcmp(a[j], s) == 0)
+            if (strcmp(a[j], s) == 0) {
                 bad(c, v->kids[i], ERR_INVALID, "\"%s\" is listed twice in %s", s, key);
+                break; /* once: a list of one slug repeated must not cost n^2 reports */
+            }
         a[out.n++] = s;
     }
     out.v = a;
@@ -956,6 +958,8 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
     return w;
 }
 
+static int strs_has(struct rs_strs list, const char *s);
+
 static void load_equipment(struct ctx *c, const struct ynode *root)
 {
     static const char *const top[] = {"damage_types", "weapon_properties", "categories", "equipment", NULL};
@@ -1042,7 +1046,7 @@ static void load_equipment(struct ctx *c, const struct ynode *root)
         const char *cat = c->rs->equipment_categories[k].index;
         size_t members = 0;
         for (size_t i = 0; cat != NULL && i < l->nkids; i++)
-            members += (size_t)ruleset_item_in_category(c->rs, a[i].index, cat);
+            members += (size_t)strs_has(a[i].categories, cat); /* not a lookup by index: cubic */
         if (cat != NULL && members == 0)
             bad(c, get(root, "categories")->kids[k], ERR_INVALID, "no equipment is in category \"%s\"", cat);
     }
@@ -1547,14 +1551,27 @@ static const struct {
     {"backgrounds.yaml", load_backgrounds},
 };
 
-int ruleset_load(const char *dir, struct ruleset **out, struct err *e)
+/* ruleset_load(), with the file named `file` (when not NULL) taken from text[0..len). */
+static int load_all(const char *dir, const char *file, const char *text, size_t len_text, struct ruleset **out,
+                    struct err *e)
 {
     struct arena *arena = NULL;
-    struct ctx *c = xcalloc(1, sizeof(*c));
+    struct ctx *c;
     struct ruleset *rs;
     int rc = 0;
 
     *out = NULL;
+    if (file != NULL) {
+        size_t i = 0;
+        while (i < sizeof(files) / sizeof(files[0]) && strcmp(files[i].file, file) != 0)
+            i++;
+        if (i == sizeof(files) / sizeof(files[0]))
+            return err_set(e, ERR_INVALID, "\"%s\" is not a data file", file);
+        if (len_text > RULESET_MAX_FILE)
+            return err_set(e, ERR_TOO_LARGE, "%s: %zu bytes is over the limit of %d bytes", file, len_text,
+                           RULESET_MAX_FILE);
+    }
+    c = xcalloc(1, sizeof(*c));
     rs = arena_alloc(&arena, sizeof(*rs));
     c->rs = rs;
     c->arena = &arena;
@@ -1568,8 +1585,9 @@ int ruleset_load(const char *dir, struct ruleset **out, struct err *e)
             rc = err_set(e, ERR_TOO_LARGE, "data folder path is too long");
             goto out;
         }
-        rc = read_bounded(path, RULESET_MAX_FILE, &buf, &len, e);
-        if (rc == 0)
+        if (file != NULL && strcmp(file, files[i].file) == 0)
+            rc = load_yaml(path, text, len_text, &root, e);
+        else if ((rc = read_bounded(path, RULESET_MAX_FILE, &buf, &len, e)) == 0)
             rc = load_yaml(path, buf, len, &root, e);
         free(buf);
         if (rc != 0)
@@ -1609,6 +1627,21 @@ out:
     free(c);
     arena_free(arena);
     return rc;
+}
+
+int ruleset_load(const char *dir, struct ruleset **out, struct err *e)
+{
+    return load_all(dir, NULL, NULL, 0, out, e);
+}
+
+int ruleset_load_override(const char *dir, const char *file, const char *text, size_t len, struct ruleset **out,
+                          struct err *e)
+{
+    if (file == NULL || (text == NULL && len > 0)) {
+        *out = NULL;
+        return err_set(e, ERR_INVALID, "no data file or text given");
+    }
+    return load_all(dir, file, text != NULL ? text : "", len, out, e); /* libyaml wants an input */
 }
 
 void ruleset_free(struct ruleset *rs)

@@ -283,6 +283,16 @@ struct ruleset {
  */
 int ruleset_load(const char *dir, struct ruleset **out, struct err *e);
 
+/*
+ * ruleset_load(), except that the data file named `file` (one of the names
+ * above, e.g. "races.yaml") is not read from `dir`: its contents are
+ * text[0..len) (not necessarily NUL-terminated). For tests and the fuzz target.
+ * Also ERR_INVALID when `file` names no data file, ERR_TOO_LARGE when len is
+ * over RULESET_MAX_FILE; problems in the text are reported as "DIR/FILE:LINE:COL".
+ */
+int ruleset_load_override(const char *dir, const char *file, const char *text, size_t len, struct ruleset **out,
+                          struct err *e);
+
 /* Release a ruleset and everything it owns; NULL is fine. */
 void ruleset_free(struct ruleset *rs);
 
