@@ -238,7 +238,20 @@ struct rs_xp_level {
     int level, xp, proficiency_bonus;
 };
 
+/* How ability scores are generated (rules/data/ability-methods.yaml). */
+#define RULESET_POINT_BUY_MAX_SCORES 16
+struct rs_ability_methods {
+    int standard_array[RULESET_ABILITIES]; /* 15, 14, 13, 12, 10, 8 */
+    int point_buy_min, point_buy_max;      /* 8..15 before racial bonuses */
+    int point_buy_budget;                  /* the SRD's 27 (the table policy may change it) */
+    int point_buy_cost[RULESET_POINT_BUY_MAX_SCORES]; /* cost of each score from point_buy_min */
+    int rolled_dice, rolled_sides, rolled_keep;       /* 4d6, keep the highest 3 */
+    int manual_min, manual_max;            /* 3..18 */
+    int score_max;                         /* 20: no score exceeds it (racial bonuses, ASIs) */
+};
+
 struct ruleset {
+    struct rs_ability_methods methods;
     const struct rs_ability *abilities;
     size_t nabilities;
     const struct rs_skill *skills;
