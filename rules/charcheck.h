@@ -68,11 +68,11 @@ int charcheck_advance(struct charstate *st, const struct build_advance *a, const
 /* Helpers shared by the engine's modules. */
 int charcheck_in(const struct rs_strs *s, const char *x);
 int charcheck_modifier(int score);
-int charcheck_score(const struct charstate *st, int i); /* base + bonus, capped at 20 */
-int charcheck_average(int die);                         /* fixed average of a hit die */
+int charcheck_score(const struct charstate *st, int i); /* base + bonus, capped at rs->methods.score_max */
+int charcheck_average(int die);                         /* fixed average of a hit die: die / 2 + 1 */
 int charcheck_class_level(const struct charstate *st, const struct rs_class *cls);
 /* 1 when `s` names an equipment category of tools ("musical-instruments", "artisans-tools", ...), not an item. */
-int charcheck_is_tool_category(const char *s);
+int charcheck_is_tool_category(const struct ruleset *rs, const char *s);
 /* 1 when `item` is listed in `from` or belongs to one of the tool categories listed there. */
 int charcheck_tool_allowed(const struct ruleset *rs, const struct rs_strs *from, const char *item);
 

@@ -71,7 +71,7 @@ static size_t tool_pool(const struct ruleset *rs, const struct rs_strs *from, co
 {
     size_t n = 0;
     for (size_t i = 0; i < from->n && n < max; i++)
-        if (!charcheck_is_tool_category(from->v[i]))
+        if (!charcheck_is_tool_category(rs, from->v[i]))
             pool[n++] = from->v[i];
     for (size_t i = 0; i < rs->nproficiencies && n < max; i++)
         if (!charcheck_in(from, rs->proficiencies[i].index) &&
@@ -87,15 +87,16 @@ static int class_drawable(const struct ruleset *rs, const struct rs_class *c)
            tool_pool(rs, &c->tool_choices.from, pool, NELEMS(pool)) >= (size_t)c->tool_choices.count;
 }
 
-static void abilities(const struct dice_rng *rng, struct build *out)
+/* Standard array shuffled, or point buy spending the data's SRD budget (rs->methods) one random step at a time. */
+static void abilities(const struct ruleset *rs, const struct dice_rng *rng, struct build *out)
 {
-    static const int array[RULESET_ABILITIES] = {15, 14, 13, 12, 10, 8};
-    static const int cost[] = {0, 1, 2, 3, 4, 5, 7, 9};
+    const struct rs_ability_methods *am = &rs->methods;
+    const int *cost = am->point_buy_cost, lo = am->point_buy_min;
     int *v = out->ability_scores.assign.v;
 
     if (draw(rng, 2) == 0) {
         int a[RULESET_ABILITIES];
-        memcpy(a, array, sizeof(a));
+        memcpy(a, am->standard_array, sizeof(a));
         for (size_t i = RULESET_ABILITIES - 1; i > 0; i--) { /* Fisher-Yates */
             size_t j = draw(rng, i + 1);
             int t = a[i];
@@ -105,18 +106,18 @@ static void abilities(const struct dice_rng *rng, struct build *out)
         memcpy(v, a, sizeof(a));
         out->ability_scores.method = BUILD_METHOD_STANDARD_ARRAY;
     } else {
-        int left = 27;
+        int left = am->point_buy_budget;
         for (int i = 0; i < RULESET_ABILITIES; i++)
-            v[i] = 8;
+            v[i] = lo;
         for (;;) {
             int can[RULESET_ABILITIES], n = 0;
             for (int i = 0; i < RULESET_ABILITIES; i++)
-                if (v[i] < 15 && cost[v[i] + 1 - 8] - cost[v[i] - 8] <= left)
+                if (v[i] < am->point_buy_max && cost[v[i] + 1 - lo] - cost[v[i] - lo] <= left)
                     can[n++] = i;
             if (n == 0)
                 break;
             int i = can[draw(rng, (size_t)n)];
-            left -= cost[v[i] + 1 - 8] - cost[v[i] - 8];
+            left -= cost[v[i] + 1 - lo] - cost[v[i] - lo];
             v[i]++;
         }
         out->ability_scores.method = BUILD_METHOD_POINT_BUY;
@@ -170,7 +171,7 @@ void character_random(const struct ruleset *rs, const struct dice_rng *rng, stru
     out->background = bg ? bg->index : NULL;
     if (rs->nalignments > 0)
         out->alignment = rs->alignments[draw(rng, rs->nalignments)].index;
-    abilities(rng, out);
+    abilities(rs, rng, out);
 
     /* What is granted without a choice. */
     int language_choices = race->language_choices + (bg ? bg->language_choices : 0), skill_choices = 0;

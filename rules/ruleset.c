@@ -2,8 +2,8 @@
  * rules/ruleset.c - loads the YAML files of rules/data/ into an immutable struct ruleset.
  *
  * It owns the reading of the data files (bounded to RULESET_MAX_FILE bytes),
- * their parsing with libyaml's event API into a small tree that keeps 1-based
- * line and column of every node, and the strict validation of that tree: every
+ * their parsing (common/ydoc: a small tree that keeps the 1-based line and
+ * column of every node), and the strict validation of that tree: every
  * key must be known, every value of the right type and range, every slug
  * unique in its domain and every reference resolved against a file loaded
  * before it (the load order below makes that possible), and each domain must
@@ -24,9 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "common/xmalloc.h"
+#include "common/ydoc.h"
 
 #define MAX_DEPTH 32     /* yaml nesting */
 #define MAX_NODES 200000 /* yaml nodes per file */
@@ -115,175 +114,6 @@ out:
 }
 
 /* ------------------------------------------------------------------------- */
-/* The YAML tree.                                                            */
-
-enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
-
-struct ynode {
-    enum ykind kind;
-    int line, col; /* 1-based */
-    int plain;     /* a scalar written without quotes */
-    char *text;    /* scalar value */
-    size_t len;
-    struct ynode **kids; /* sequence items, or mapping keys and values alternating */
-    size_t nkids, cap;
-};
-
-struct yloader {
-    yaml_parser_t parser;
-    const char *path;
-    size_t nodes;
-    struct err *e;
-};
-
-static void node_free(struct ynode *n)
-{
-    if (n == NULL)
-        return;
-    for (size_t i = 0; i < n->nkids; i++)
-        node_free(n->kids[i]);
-    free(n->kids);
-    free(n->text);
-    free(n);
-}
-
-static int yaml_fail(struct yloader *ld)
-{
-    const yaml_parser_t *p = &ld->parser;
-    if (p->error == YAML_MEMORY_ERROR)
-        return err_set(ld->e, ERR_GENERIC, "%s: out of memory reading yaml", ld->path);
-    return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s", ld->path, (size_t)p->problem_mark.line + 1,
-                   (size_t)p->problem_mark.column + 1, p->problem != NULL ? p->problem : "invalid yaml");
-}
-
-static int next_event(struct yloader *ld, yaml_event_t *ev)
-{
-    if (!yaml_parser_parse(&ld->parser, ev))
-        return yaml_fail(ld);
-    return 0;
-}
-
-/* Build the node that starts with `ev` (consumed) and everything inside it. */
-static int load_node(struct yloader *ld, yaml_event_t *ev, int depth, struct ynode **out)
-{
-    struct ynode *n = NULL;
-    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-    int rc = 0;
-
-    *out = NULL;
-    if (++ld->nodes > MAX_NODES) {
-        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: more than %d yaml nodes", ld->path, line, col, MAX_NODES);
-        goto out;
-    }
-    if (depth > MAX_DEPTH) {
-        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: yaml nested deeper than %d levels", ld->path, line, col,
-                     MAX_DEPTH);
-        goto out;
-    }
-    if (ev->type == YAML_ALIAS_EVENT) {
-        rc = err_set(ld->e, ERR_INVALID, "%s:%d:%d: yaml aliases are not supported", ld->path, line, col);
-        goto out;
-    }
-    if (ev->type != YAML_SCALAR_EVENT && ev->type != YAML_SEQUENCE_START_EVENT &&
-        ev->type != YAML_MAPPING_START_EVENT) {
-        rc = err_set(ld->e, ERR_INVALID, "%s:%d:%d: unexpected yaml event", ld->path, line, col);
-        goto out;
-    }
-    n = xcalloc(1, sizeof(*n));
-    n->line = line;
-    n->col = col;
-    if (ev->type == YAML_SCALAR_EVENT) {
-        n->kind = Y_SCALAR;
-        n->text = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-        n->len = ev->data.scalar.length;
-        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        goto out;
-    }
-    yaml_event_type_t end = YAML_SEQUENCE_END_EVENT;
-    n->kind = Y_SEQ;
-    if (ev->type == YAML_MAPPING_START_EVENT) {
-        end = YAML_MAPPING_END_EVENT;
-        n->kind = Y_MAP;
-    }
-    for (;;) {
-        yaml_event_t child;
-        struct ynode *kid;
-        rc = next_event(ld, &child);
-        if (rc != 0)
-            goto out;
-        if (child.type == end) {
-            yaml_event_delete(&child);
-            break;
-        }
-        rc = load_node(ld, &child, depth + 1, &kid);
-        if (rc != 0)
-            goto out;
-        if (n->nkids == n->cap) {
-            n->cap = n->cap ? n->cap * 2 : 8;
-            n->kids = xrealloc(n->kids, n->cap * sizeof(*n->kids));
-        }
-        n->kids[n->nkids++] = kid;
-    }
-out:
-    yaml_event_delete(ev);
-    if (rc != 0) {
-        node_free(n);
-        return rc;
-    }
-    *out = n;
-    return 0;
-}
-
-/* Parse the single document of buf[0..len) into *root (NULL for an empty file). */
-static int load_yaml(const char *path, const char *buf, size_t len, struct ynode **root, struct err *e)
-{
-    struct yloader ld = {.path = path, .e = e};
-    yaml_event_t ev;
-    int rc;
-
-    *root = NULL;
-    if (!yaml_parser_initialize(&ld.parser))
-        return err_set(e, ERR_GENERIC, "%s: cannot initialise the yaml parser", path);
-    yaml_parser_set_input_string(&ld.parser, (const unsigned char *)buf, len);
-    rc = next_event(&ld, &ev); /* stream start */
-    if (rc != 0)
-        goto out;
-    yaml_event_delete(&ev);
-    rc = next_event(&ld, &ev);
-    if (rc != 0)
-        goto out;
-    if (ev.type == YAML_STREAM_END_EVENT) {
-        yaml_event_delete(&ev);
-        goto out;
-    }
-    yaml_event_delete(&ev); /* document start */
-    rc = next_event(&ld, &ev);
-    if (rc != 0)
-        goto out;
-    rc = load_node(&ld, &ev, 1, root);
-    if (rc != 0)
-        goto out;
-    rc = next_event(&ld, &ev); /* document end */
-    if (rc != 0)
-        goto out;
-    yaml_event_delete(&ev);
-    rc = next_event(&ld, &ev);
-    if (rc != 0)
-        goto out;
-    if (ev.type != YAML_STREAM_END_EVENT)
-        rc = err_set(e, ERR_INVALID, "%s:%d:%d: a data file holds one yaml document, found another", path,
-                     (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1);
-    yaml_event_delete(&ev);
-out:
-    yaml_parser_delete(&ld.parser);
-    if (rc != 0) {
-        node_free(*root);
-        *root = NULL;
-    }
-    return rc;
-}
-
-/* ------------------------------------------------------------------------- */
 /* Validation context: problems are collected, not returned one by one.      */
 
 enum ref {
@@ -301,7 +131,7 @@ enum ref {
     REF_PROF_ARMOR,  /* a proficiency of type Armor */
     REF_PROF_WEAPON, /* ... of type Weapons */
     REF_PROF_TOOL,   /* ... of a tool type */
-    REF_TOOL_OPTION, /* an equipment category (choose from its items) or a tool proficiency */
+    REF_TOOL_OPTION, /* a tool category (choose from its items) or a tool proficiency */
     REF_FEATURE,
 };
 
@@ -336,10 +166,10 @@ static void vbad(struct ctx *c, const char *path, int line, int col, int code, c
     c->nerrs++;
 }
 
-static void bad(struct ctx *c, const struct ynode *n, int code, const char *fmt, ...)
+static void bad(struct ctx *c, const struct ydoc_node *n, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void bad(struct ctx *c, const struct ynode *n, int code, const char *fmt, ...)
+static void bad(struct ctx *c, const struct ydoc_node *n, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -359,27 +189,22 @@ static void bad_at(struct ctx *c, const char *path, int line, int col, const cha
     va_end(ap);
 }
 
-static const char *kind_name(const struct ynode *n)
-{
-    return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "a scalar";
-}
-
 /*
  * Check that `n` is a mapping whose keys are distinct scalars among `keys`
  * (NULL-terminated) and that each of `required` (NULL-terminated, or NULL) is
  * present. Returns 1 when `n` is a mapping (even with bad keys), else 0.
  */
-static int check_map(struct ctx *c, const struct ynode *n, const char *what, const char *const *keys,
+static int check_map(struct ctx *c, const struct ydoc_node *n, const char *what, const char *const *keys,
                      const char *const *required)
 {
-    if (n->kind != Y_MAP) {
-        bad(c, n, ERR_INVALID, "%s must be a mapping, not %s", what, kind_name(n));
+    if (n->kind != YDOC_MAP) {
+        bad(c, n, ERR_INVALID, "%s must be a mapping, not %s", what, ydoc_kind_name(n));
         return 0;
     }
     for (size_t i = 0; i + 1 < n->nkids; i += 2) {
-        const struct ynode *k = n->kids[i];
+        const struct ydoc_node *k = n->kids[i];
         int known = 0;
-        if (k->kind != Y_SCALAR) {
+        if (k->kind != YDOC_SCALAR) {
             bad(c, k, ERR_INVALID, "a key of %s must be a scalar", what);
             continue;
         }
@@ -389,29 +214,18 @@ static int check_map(struct ctx *c, const struct ynode *n, const char *what, con
         if (!known)
             bad(c, k, ERR_INVALID, "unknown key \"%.60s\" in %s", k->text, what);
         for (size_t j = 0; j < i; j += 2)
-            if (n->kids[j]->kind == Y_SCALAR && strcmp(n->kids[j]->text, k->text) == 0)
+            if (n->kids[j]->kind == YDOC_SCALAR && strcmp(n->kids[j]->text, k->text) == 0)
                 bad(c, k, ERR_INVALID, "duplicate key \"%.60s\" in %s", k->text, what);
     }
     for (size_t j = 0; required != NULL && required[j] != NULL; j++) {
         int found = 0;
         for (size_t i = 0; i + 1 < n->nkids; i += 2)
-            if (n->kids[i]->kind == Y_SCALAR && strcmp(n->kids[i]->text, required[j]) == 0)
+            if (n->kids[i]->kind == YDOC_SCALAR && strcmp(n->kids[i]->text, required[j]) == 0)
                 found = 1;
         if (!found)
             bad(c, n, ERR_INVALID, "%s lacks \"%s\"", what, required[j]);
     }
     return 1;
-}
-
-/* The value of `key` in mapping `n`, or NULL. */
-static const struct ynode *get(const struct ynode *n, const char *key)
-{
-    if (n == NULL || n->kind != Y_MAP)
-        return NULL;
-    for (size_t i = 0; i + 1 < n->nkids; i += 2)
-        if (n->kids[i]->kind == Y_SCALAR && strcmp(n->kids[i]->text, key) == 0)
-            return n->kids[i + 1];
-    return NULL;
 }
 
 /* The proficiency types that are tools (a `tools` list or a tool choice may name them). */
@@ -433,6 +247,7 @@ static int prof_of_type(const struct ruleset *rs, const char *s, const char *typ
 
 static int ref_exists(const struct ruleset *rs, enum ref ref, const char *s)
 {
+    const struct rs_equipment_category *cat;
     const struct rs_proficiency *p;
     switch (ref) {
     case REF_ABILITY: return ruleset_ability(rs, s) != NULL;
@@ -449,7 +264,7 @@ static int ref_exists(const struct ruleset *rs, enum ref ref, const char *s)
     case REF_PROF_WEAPON: return prof_of_type(rs, s, "Weapons");
     case REF_PROF_TOOL: return (p = ruleset_proficiency(rs, s)) != NULL && one_of(p->type, tool_types);
     case REF_TOOL_OPTION:
-        return ruleset_equipment_category(rs, s) != NULL ||
+        return ((cat = ruleset_equipment_category(rs, s)) != NULL && cat->tools) ||
                ((p = ruleset_proficiency(rs, s)) != NULL && one_of(p->type, tool_types));
     case REF_FEATURE: return ruleset_feature(rs, s) != NULL;
     default: return 1;
@@ -492,10 +307,10 @@ static int is_slug(const char *s)
 }
 
 /* Scalar `n` as an arena string; NULL (and a problem) unless a non-empty scalar of at most RULESET_MAX_STR bytes. */
-static const char *scalar_str(struct ctx *c, const struct ynode *n, const char *what, int slug, enum ref ref)
+static const char *scalar_str(struct ctx *c, const struct ydoc_node *n, const char *what, int slug, enum ref ref)
 {
-    if (n->kind != Y_SCALAR) {
-        bad(c, n, ERR_INVALID, "%s must be a string, not %s", what, kind_name(n));
+    if (n->kind != YDOC_SCALAR) {
+        bad(c, n, ERR_INVALID, "%s must be a string, not %s", what, ydoc_kind_name(n));
         return NULL;
     }
     if (n->len == 0 || n->len > RULESET_MAX_STR || strlen(n->text) != n->len) {
@@ -517,22 +332,22 @@ static const char *scalar_str(struct ctx *c, const struct ynode *n, const char *
 }
 
 /* String `key` of mapping `m` (required: checked by check_map), or NULL. */
-static const char *str_at(struct ctx *c, const struct ynode *m, const char *key, int slug, enum ref ref)
+static const char *str_at(struct ctx *c, const struct ydoc_node *m, const char *key, int slug, enum ref ref)
 {
-    const struct ynode *v = get(m, key);
+    const struct ydoc_node *v = ydoc_get(m, key);
     return v != NULL ? scalar_str(c, v, key, slug, ref) : NULL;
 }
 
 /* Integer `key` of mapping `m` in [min, max]; `def` when absent or bad. */
-static int int_at(struct ctx *c, const struct ynode *m, const char *key, int min, int max, int def)
+static int int_at(struct ctx *c, const struct ydoc_node *m, const char *key, int min, int max, int def)
 {
-    const struct ynode *v = get(m, key);
+    const struct ydoc_node *v = ydoc_get(m, key);
     char *end;
     long x;
 
     if (v == NULL)
         return def;
-    if (v->kind != Y_SCALAR || !v->plain || v->len == 0 || v->len > 12) {
+    if (v->kind != YDOC_SCALAR || !v->plain || v->len == 0 || v->len > 12) {
         bad(c, v, ERR_INVALID, "%s must be an integer", key);
         return def;
     }
@@ -550,30 +365,30 @@ static int int_at(struct ctx *c, const struct ynode *m, const char *key, int min
 }
 
 /* Boolean `key` of mapping `m` (true/false); `def` when absent or bad. */
-static int bool_at(struct ctx *c, const struct ynode *m, const char *key, int def)
+static int bool_at(struct ctx *c, const struct ydoc_node *m, const char *key, int def)
 {
-    const struct ynode *v = get(m, key);
+    const struct ydoc_node *v = ydoc_get(m, key);
     if (v == NULL)
         return def;
-    if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "true") == 0)
+    if (v->kind == YDOC_SCALAR && v->plain && strcmp(v->text, "true") == 0)
         return 1;
-    if (v->kind == Y_SCALAR && v->plain && strcmp(v->text, "false") == 0)
+    if (v->kind == YDOC_SCALAR && v->plain && strcmp(v->text, "false") == 0)
         return 0;
     bad(c, v, ERR_INVALID, "%s must be true or false", key);
     return def;
 }
 
 /* Decimal `key` of mapping `m` in [min, max] (at most 3 decimals, no exponent); `def` when absent or bad. */
-static double decimal_at(struct ctx *c, const struct ynode *m, const char *key, double min, double max, double def)
+static double decimal_at(struct ctx *c, const struct ydoc_node *m, const char *key, double min, double max, double def)
 {
-    const struct ynode *v = get(m, key);
+    const struct ydoc_node *v = ydoc_get(m, key);
     const char *dot;
     char *end;
     double x;
 
     if (v == NULL)
         return def;
-    if (v->kind != Y_SCALAR || !v->plain || v->len == 0 || v->len > 12 || strspn(v->text, "0123456789.") != v->len ||
+    if (v->kind != YDOC_SCALAR || !v->plain || v->len == 0 || v->len > 12 || strspn(v->text, "0123456789.") != v->len ||
         v->text[0] == '.' ||
         ((dot = strchr(v->text, '.')) != NULL &&
          (strchr(dot + 1, '.') != NULL || strlen(dot + 1) > 3 || dot[1] == '\0'))) {
@@ -590,7 +405,7 @@ static double decimal_at(struct ctx *c, const struct ynode *m, const char *key, 
 }
 
 /* The string `key` of `m`, which must be one of `set` (NULL-terminated); NULL when absent or bad. */
-static const char *enum_at(struct ctx *c, const struct ynode *m, const char *key, const char *const *set)
+static const char *enum_at(struct ctx *c, const struct ydoc_node *m, const char *key, const char *const *set)
 {
     const char *s = str_at(c, m, key, 0, REF_NONE);
     if (s != NULL && !one_of(s, set)) {
@@ -601,22 +416,22 @@ static const char *enum_at(struct ctx *c, const struct ynode *m, const char *key
             int k = snprintf(allowed + off, sizeof(allowed) - off, "%s%s", i ? ", " : "", set[i]);
             off += k > 0 ? (size_t)k : 0;
         }
-        bad(c, get(m, key), ERR_INVALID, "%s must be one of %s, not \"%.60s\"", key, allowed, s);
+        bad(c, ydoc_get(m, key), ERR_INVALID, "%s must be one of %s, not \"%.60s\"", key, allowed, s);
         return NULL;
     }
     return s;
 }
 
 /* List of slugs `key` of mapping `m`, each resolving under `ref`, without duplicates. */
-static struct rs_strs strs_of(struct ctx *c, const struct ynode *v, const char *key, enum ref ref)
+static struct rs_strs strs_of(struct ctx *c, const struct ydoc_node *v, const char *key, enum ref ref)
 {
     struct rs_strs out = {NULL, 0};
     const char **a;
 
     if (v == NULL)
         return out;
-    if (v->kind != Y_SEQ) {
-        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, kind_name(v));
+    if (v->kind != YDOC_SEQ) {
+        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, ydoc_kind_name(v));
         return out;
     }
     a = arena_alloc(c->arena, (v->nkids + 1) * sizeof(*a));
@@ -635,29 +450,30 @@ static struct rs_strs strs_of(struct ctx *c, const struct ynode *v, const char *
     return out;
 }
 
-static struct rs_strs strs_at(struct ctx *c, const struct ynode *m, const char *key, enum ref ref)
+static struct rs_strs strs_at(struct ctx *c, const struct ydoc_node *m, const char *key, enum ref ref)
 {
-    return strs_of(c, get(m, key), key, ref);
+    return strs_of(c, ydoc_get(m, key), key, ref);
 }
 
 /* `key: {count: N, from: any | [slugs]}` of mapping `m`; all zero when absent. */
-static struct rs_choice choice_at(struct ctx *c, const struct ynode *m, const char *key, enum ref ref, int allow_any)
+static struct rs_choice choice_at(struct ctx *c, const struct ydoc_node *m, const char *key, enum ref ref,
+                                  int allow_any)
 {
     static const char *const keys[] = {"count", "from", NULL};
     struct rs_choice ch = {0, 0, {NULL, 0}};
-    const struct ynode *v = get(m, key), *from;
+    const struct ydoc_node *v = ydoc_get(m, key), *from;
 
     if (v == NULL || !check_map(c, v, key, keys, keys))
         return ch;
     ch.count = int_at(c, v, "count", 1, 20, 0);
-    from = get(v, "from");
+    from = ydoc_get(v, "from");
     if (from == NULL)
         return ch;
-    if (from->kind == Y_SCALAR && strcmp(from->text, "any") == 0 && allow_any) {
+    if (from->kind == YDOC_SCALAR && strcmp(from->text, "any") == 0 && allow_any) {
         ch.any = 1;
         return ch;
     }
-    if (from->kind == Y_SCALAR && strcmp(from->text, "class") == 0 && allow_any == 2)
+    if (from->kind == YDOC_SCALAR && strcmp(from->text, "class") == 0 && allow_any == 2)
         return ch; /* multiclass: from the class's own list (from.n == 0) */
     ch.from = strs_of(c, from, "from", ref);
     if (ref != REF_NONE && ref != REF_TOOL_OPTION && ch.from.n > 0 && (size_t)ch.count > ch.from.n)
@@ -666,21 +482,21 @@ static struct rs_choice choice_at(struct ctx *c, const struct ynode *m, const ch
 }
 
 /* The sequence `key` of the file's top-level mapping, or NULL (with a problem) when missing or not a list. */
-static const struct ynode *top_list(struct ctx *c, const struct ynode *root, const char *key)
+static const struct ydoc_node *top_list(struct ctx *c, const struct ydoc_node *root, const char *key)
 {
-    const struct ynode *v = get(root, key);
+    const struct ydoc_node *v = ydoc_get(root, key);
     if (v == NULL) {
         bad(c, root, ERR_INVALID, "missing \"%s\"", key);
         return NULL;
     }
-    if (v->kind != Y_SEQ) {
-        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, kind_name(v));
+    if (v->kind != YDOC_SEQ) {
+        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, ydoc_kind_name(v));
         return NULL;
     }
     return v;
 }
 
-static void expect_count(struct ctx *c, const struct ynode *list, const char *what, size_t want)
+static void expect_count(struct ctx *c, const struct ydoc_node *list, const char *what, size_t want)
 {
     if (list != NULL && list->nkids != want)
         bad(c, list, ERR_INVALID, "expected %zu %s, found %zu", want, what, list->nkids);
@@ -691,10 +507,10 @@ static void expect_count(struct ctx *c, const struct ynode *list, const char *wh
  * problem) when the file has other keys or `key` is not a list. With want > 0
  * the list must hold exactly `want` entries (reported, not fatal).
  */
-static const struct ynode *file_list(struct ctx *c, const struct ynode *root, const char *key, size_t want)
+static const struct ydoc_node *file_list(struct ctx *c, const struct ydoc_node *root, const char *key, size_t want)
 {
     const char *const top[] = {key, NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     if (!check_map(c, root, "the file", top, top) || (l = top_list(c, root, key)) == NULL)
         return NULL;
     if (want > 0)
@@ -703,7 +519,7 @@ static const struct ynode *file_list(struct ctx *c, const struct ynode *root, co
 }
 
 /* Report an index already used by an earlier entry (index at offset `off` of each of `n` structs of `size`). */
-static void unique_index(struct ctx *c, const struct ynode *entry, const void *arr, size_t n, size_t size,
+static void unique_index(struct ctx *c, const struct ydoc_node *entry, const void *arr, size_t n, size_t size,
                          const char *index)
 {
     if (index == NULL)
@@ -711,24 +527,24 @@ static void unique_index(struct ctx *c, const struct ynode *entry, const void *a
     for (size_t i = 0; i < n; i++) {
         const char *other = *(const char *const *)((const char *)arr + i * size);
         if (other != NULL && strcmp(other, index) == 0)
-            bad(c, get(entry, "index"), ERR_INVALID, "duplicate index \"%s\"", index);
+            bad(c, ydoc_get(entry, "index"), ERR_INVALID, "duplicate index \"%s\"", index);
     }
 }
 
 /* ------------------------------------------------------------------------- */
 /* The domains, in load order: each may refer to those before it.           */
 
-static void load_abilities(struct ctx *c, const struct ynode *root)
+static void load_abilities(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index", "name", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_ability *a;
 
     if ((l = file_list(c, root, "abilities", RULESET_ABILITIES)) == NULL)
         return;
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         if (!check_map(c, m, "an ability", keys, keys))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -739,17 +555,17 @@ static void load_abilities(struct ctx *c, const struct ynode *root)
     c->rs->nabilities = l->nkids;
 }
 
-static void load_skills(struct ctx *c, const struct ynode *root)
+static void load_skills(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index", "name", "ability", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_skill *a;
 
     if ((l = file_list(c, root, "skills", 18)) == NULL)
         return;
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         if (!check_map(c, m, "a skill", keys, keys))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -761,17 +577,17 @@ static void load_skills(struct ctx *c, const struct ynode *root)
     c->rs->nskills = l->nkids;
 }
 
-static void load_alignments(struct ctx *c, const struct ynode *root)
+static void load_alignments(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index", "name", "abbreviation", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_alignment *a;
 
     if ((l = file_list(c, root, "alignments", 9)) == NULL)
         return;
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         if (!check_map(c, m, "an alignment", keys, keys))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -783,24 +599,24 @@ static void load_alignments(struct ctx *c, const struct ynode *root)
     c->rs->nalignments = l->nkids;
 }
 
-static void load_languages(struct ctx *c, const struct ynode *root)
+static void load_languages(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index", "name", "type", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_language *a;
 
     if ((l = file_list(c, root, "languages", 16)) == NULL)
         return;
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         if (!check_map(c, m, "a language", keys, keys))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
         a[i].name = str_at(c, m, "name", 0, REF_NONE);
         const char *type = str_at(c, m, "type", 1, REF_NONE);
         if (type != NULL && strcmp(type, "standard") != 0 && strcmp(type, "exotic") != 0)
-            bad(c, get(m, "type"), ERR_INVALID, "type must be standard or exotic, not \"%s\"", type);
+            bad(c, ydoc_get(m, "type"), ERR_INVALID, "type must be standard or exotic, not \"%s\"", type);
         a[i].exotic = type != NULL && strcmp(type, "exotic") == 0;
         unique_index(c, m, a, i, sizeof(*a), a[i].index);
     }
@@ -808,15 +624,15 @@ static void load_languages(struct ctx *c, const struct ynode *root)
     c->rs->nlanguages = l->nkids;
 }
 
-static void load_xp(struct ctx *c, const struct ynode *root)
+static void load_xp(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"level", "xp", "proficiency_bonus", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
 
     if ((l = file_list(c, root, "levels", RULESET_LEVELS)) == NULL)
         return;
     for (size_t i = 0; i < l->nkids && i < RULESET_LEVELS; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         struct rs_xp_level *x = &c->rs->xp[i];
         if (!check_map(c, m, "a level", keys, keys))
             continue;
@@ -826,7 +642,112 @@ static void load_xp(struct ctx *c, const struct ynode *root)
         if (x->level != (int)i + 1)
             bad(c, m, ERR_INVALID, "level %d is out of order (expected %zu)", x->level, i + 1);
         if (i > 0 && x->xp <= c->rs->xp[i - 1].xp)
-            bad(c, get(m, "xp"), ERR_INVALID, "xp must grow with the level");
+            bad(c, ydoc_get(m, "xp"), ERR_INVALID, "xp must grow with the level");
+    }
+}
+
+/* The list `key` of mapping `m`: exactly `want` integers in [min, max] into out[]; the count read (0 on a problem). */
+static size_t ints_at(struct ctx *c, const struct ydoc_node *m, const char *key, int min, int max, size_t want,
+                      int *out)
+{
+    const struct ydoc_node *v = ydoc_get(m, key);
+    size_t n = 0;
+
+    if (v == NULL)
+        return 0;
+    if (v->kind != YDOC_SEQ) {
+        bad(c, v, ERR_INVALID, "%s must be a list, not %s", key, ydoc_kind_name(v));
+        return 0;
+    }
+    if (v->nkids != want) {
+        bad(c, v, ERR_INVALID, "%s holds %zu numbers, not %zu", key, want, v->nkids);
+        return 0;
+    }
+    for (size_t i = 0; i < v->nkids; i++) {
+        const struct ydoc_node *item = v->kids[i];
+        char *end;
+        long x;
+        if (item->kind != YDOC_SCALAR || !item->plain || item->len == 0 || item->len > 12) {
+            bad(c, item, ERR_INVALID, "%s must hold integers", key);
+            return 0;
+        }
+        errno = 0;
+        x = strtol(item->text, &end, 10);
+        if (*end != '\0' || errno != 0 || x < min || x > max) {
+            bad(c, item, ERR_INVALID, "%s holds integers between %d and %d, not \"%.30s\"", key, min, max, item->text);
+            return 0;
+        }
+        out[n++] = (int)x;
+    }
+    return n;
+}
+
+/*
+ * ability-methods.yaml: the standard array, point buy, rolled dice, the manual
+ * range and the score cap, each checked against the others (costs that never
+ * fall, a budget that buys something, ranges inside the cap).
+ */
+static void load_ability_methods(struct ctx *c, const struct ydoc_node *root)
+{
+    static const char *const top[] = {"standard_array", "point_buy", "rolled", "manual", "score_max", NULL};
+    static const char *const pkeys[] = {"min", "max", "budget", "costs", NULL};
+    static const char *const rkeys[] = {"dice", "sides", "keep", NULL};
+    static const char *const mkeys[] = {"min", "max", NULL};
+    struct rs_ability_methods *m = &c->rs->methods;
+    const struct ydoc_node *v;
+
+    if (!check_map(c, root, "the file", top, top))
+        return;
+    m->score_max = int_at(c, root, "score_max", 1, 30, 0);
+    ints_at(c, root, "standard_array", 1, 30, RULESET_ABILITIES, m->standard_array);
+    for (int i = 0; i < RULESET_ABILITIES && m->score_max > 0; i++)
+        if (m->standard_array[i] > m->score_max) {
+            bad(c, ydoc_get(root, "standard_array"), ERR_INVALID, "standard_array holds %d, over score_max %d",
+                m->standard_array[i], m->score_max);
+            break;
+        }
+
+    if ((v = ydoc_get(root, "point_buy")) != NULL && check_map(c, v, "point_buy", pkeys, pkeys)) {
+        m->point_buy_min = int_at(c, v, "min", 1, 30, 0);
+        m->point_buy_max = int_at(c, v, "max", 1, 30, 0);
+        m->point_buy_budget = int_at(c, v, "budget", 0, 1000, 0);
+        size_t span = (size_t)(m->point_buy_max - m->point_buy_min + 1);
+        if (m->point_buy_min > 0 && m->point_buy_max > 0 &&
+            (m->point_buy_max < m->point_buy_min || span > RULESET_POINT_BUY_MAX_SCORES)) {
+            bad(c, v, ERR_INVALID, "point_buy spans %d..%d; at most %d scores, min not above max", m->point_buy_min,
+                m->point_buy_max, RULESET_POINT_BUY_MAX_SCORES);
+        } else if (m->point_buy_min > 0 && m->point_buy_max > 0) {
+            if (m->score_max > 0 && m->point_buy_max > m->score_max)
+                bad(c, ydoc_get(v, "max"), ERR_INVALID, "point_buy max %d is over score_max %d", m->point_buy_max,
+                    m->score_max);
+            if (ints_at(c, v, "costs", 0, 1000, span, m->point_buy_cost) == span) {
+                if (m->point_buy_cost[0] != 0)
+                    bad(c, ydoc_get(v, "costs"), ERR_INVALID, "costs start at 0 (a score left at min costs nothing)");
+                for (size_t i = 1; i < span; i++)
+                    if (m->point_buy_cost[i] < m->point_buy_cost[i - 1]) {
+                        bad(c, ydoc_get(v, "costs")->kids[i], ERR_INVALID, "costs must not fall: %d after %d",
+                            m->point_buy_cost[i], m->point_buy_cost[i - 1]);
+                        break;
+                    }
+            }
+        }
+    }
+
+    if ((v = ydoc_get(root, "rolled")) != NULL && check_map(c, v, "rolled", rkeys, rkeys)) {
+        m->rolled_dice = int_at(c, v, "dice", 1, 10, 0);
+        m->rolled_sides = int_at(c, v, "sides", 2, 100, 0);
+        m->rolled_keep = int_at(c, v, "keep", 1, 10, 0);
+        if (m->rolled_keep > m->rolled_dice && m->rolled_dice > 0)
+            bad(c, ydoc_get(v, "keep"), ERR_INVALID, "rolled keeps %d of only %d dice", m->rolled_keep, m->rolled_dice);
+    }
+
+    if ((v = ydoc_get(root, "manual")) != NULL && check_map(c, v, "manual", mkeys, mkeys)) {
+        m->manual_min = int_at(c, v, "min", 1, 30, 0);
+        m->manual_max = int_at(c, v, "max", 1, 30, 0);
+        if (m->manual_min > m->manual_max && m->manual_max > 0)
+            bad(c, v, ERR_INVALID, "manual min %d is above max %d", m->manual_min, m->manual_max);
+        else if (m->score_max > 0 && m->manual_max > m->score_max)
+            bad(c, ydoc_get(v, "max"), ERR_INVALID, "manual max %d is over score_max %d", m->manual_max, m->score_max);
     }
 }
 
@@ -844,22 +765,22 @@ static int is_dice(const char *s)
     return b > 0 && b <= 3 && s[a + 1] != '0' && s[a + 1 + b] == '\0';
 }
 
-static const char *dice_at(struct ctx *c, const struct ynode *m, const char *key)
+static const char *dice_at(struct ctx *c, const struct ydoc_node *m, const char *key)
 {
     const char *s = str_at(c, m, key, 0, REF_NONE);
     if (s != NULL && !is_dice(s)) {
-        bad(c, get(m, key), ERR_INVALID, "%s \"%.30s\" is not dice like 1d8 or a number", key, s);
+        bad(c, ydoc_get(m, key), ERR_INVALID, "%s \"%.30s\" is not dice like 1d8 or a number", key, s);
         return NULL;
     }
     return s;
 }
 
 /* A file's list of {index, name} entries into an array of `size`-byte structs that start with index and name. */
-static void *named_list(struct ctx *c, const struct ynode *root, const char *key, const char *what, size_t want,
+static void *named_list(struct ctx *c, const struct ydoc_node *root, const char *key, const char *what, size_t want,
                         size_t size, size_t *n)
 {
     static const char *const keys[] = {"index", "name", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     char *a;
 
     *n = 0;
@@ -868,7 +789,7 @@ static void *named_list(struct ctx *c, const struct ynode *root, const char *key
     expect_count(c, l, key, want);
     a = arena_alloc(c->arena, l->nkids * size);
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         const char **e = (const char **)(a + i * size);
         if (!check_map(c, m, what, keys, keys))
             continue;
@@ -880,13 +801,13 @@ static void *named_list(struct ctx *c, const struct ynode *root, const char *key
     return a;
 }
 
-static const struct rs_armor *armor_at(struct ctx *c, const struct ynode *m, const char *equip_type)
+static const struct rs_armor *armor_at(struct ctx *c, const struct ydoc_node *m, const char *equip_type)
 {
     static const char *const keys[] = {
         "category", "base", "dex_bonus", "max_bonus", "str_minimum", "stealth_disadvantage", NULL};
     static const char *const req[] = {"category", "base", "dex_bonus", "str_minimum", "stealth_disadvantage", NULL};
     static const char *const cats[] = {"light", "medium", "heavy", "shield", NULL};
-    const struct ynode *v = get(m, "armor");
+    const struct ydoc_node *v = ydoc_get(m, "armor");
     struct rs_armor *a;
 
     if (v == NULL || !check_map(c, v, "armor", keys, req))
@@ -899,15 +820,15 @@ static const struct rs_armor *armor_at(struct ctx *c, const struct ynode *m, con
     a->str_minimum = int_at(c, v, "str_minimum", 0, 30, 0);
     a->stealth_disadvantage = bool_at(c, v, "stealth_disadvantage", 0);
     if (a->max_bonus > 0 && !a->dex_bonus)
-        bad(c, get(v, "max_bonus"), ERR_INVALID, "max_bonus needs dex_bonus: true");
+        bad(c, ydoc_get(v, "max_bonus"), ERR_INVALID, "max_bonus needs dex_bonus: true");
     /* equip_type and the armor category say the same thing: light <-> light-armor, shield <-> shield */
     if (a->category != NULL && equip_type != NULL && strncmp(equip_type, a->category, strlen(a->category)) != 0)
-        bad(c, get(v, "category"), ERR_INVALID, "armor category %s does not match equip_type %s", a->category,
+        bad(c, ydoc_get(v, "category"), ERR_INVALID, "armor category %s does not match equip_type %s", a->category,
             equip_type);
     return a;
 }
 
-static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, const char *equip_type)
+static const struct rs_weapon *weapon_at(struct ctx *c, const struct ydoc_node *m, const char *equip_type)
 {
     static const char *const keys[] = {"category",          "range",      "damage", "damage_type",
                                        "two_handed_damage", "normal",     "long",   "throw_normal",
@@ -915,7 +836,7 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
     static const char *const req[] = {"category", "range", "normal", "properties", NULL};
     static const char *const cats[] = {"simple", "martial", NULL};
     static const char *const ranges[] = {"melee", "ranged", NULL};
-    const struct ynode *v = get(m, "weapon");
+    const struct ydoc_node *v = ydoc_get(m, "weapon");
     struct rs_weapon *w;
 
     if (v == NULL || !check_map(c, v, "weapon", keys, req))
@@ -926,7 +847,7 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
     w->ranged = range != NULL && strcmp(range, "ranged") == 0;
     w->damage = dice_at(c, v, "damage");
     w->damage_type = str_at(c, v, "damage_type", 1, REF_DAMAGE_TYPE);
-    if ((get(v, "damage") == NULL) != (get(v, "damage_type") == NULL))
+    if ((ydoc_get(v, "damage") == NULL) != (ydoc_get(v, "damage_type") == NULL))
         bad(c, v, ERR_INVALID, "a weapon has both damage and damage_type, or neither");
     w->two_handed_damage = dice_at(c, v, "two_handed_damage");
     w->normal = int_at(c, v, "normal", 5, 1000, 0);
@@ -934,7 +855,7 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
     w->throw_normal = int_at(c, v, "throw_normal", 5, 1000, 0);
     w->throw_long = int_at(c, v, "throw_long", 5, 2000, 0);
     if (w->long_range != 0 && w->long_range < w->normal)
-        bad(c, get(v, "long"), ERR_INVALID, "long range %d is shorter than the normal range %d", w->long_range,
+        bad(c, ydoc_get(v, "long"), ERR_INVALID, "long range %d is shorter than the normal range %d", w->long_range,
             w->normal);
     if ((w->throw_normal == 0) != (w->throw_long == 0) || w->throw_long < w->throw_normal)
         bad(c, v, ERR_INVALID, "throw_normal and throw_long go together, long not shorter");
@@ -944,7 +865,7 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
         versatile |= strcmp(w->properties.v[i], "versatile") == 0;
         thrown |= strcmp(w->properties.v[i], "thrown") == 0;
     }
-    if (versatile != (get(v, "two_handed_damage") != NULL))
+    if (versatile != (ydoc_get(v, "two_handed_damage") != NULL))
         bad(c, v, ERR_INVALID, "a versatile weapon, and only one, has two_handed_damage");
     if (thrown != (w->throw_normal != 0))
         bad(c, v, ERR_INVALID, "a thrown weapon, and only one, has throw_normal and throw_long");
@@ -952,7 +873,7 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
         char want[32];
         snprintf(want, sizeof(want), "%s-%s", cat, range);
         if (strcmp(want, equip_type) != 0)
-            bad(c, get(v, "category"), ERR_INVALID, "a %s %s weapon has equip_type %s, not %s", cat, range, want,
+            bad(c, ydoc_get(v, "category"), ERR_INVALID, "a %s %s weapon has equip_type %s, not %s", cat, range, want,
                 equip_type);
     }
     return w;
@@ -960,7 +881,7 @@ static const struct rs_weapon *weapon_at(struct ctx *c, const struct ynode *m, c
 
 static int strs_has(struct rs_strs list, const char *s);
 
-static void load_equipment(struct ctx *c, const struct ynode *root)
+static void load_equipment(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const top[] = {"damage_types", "weapon_properties", "categories", "equipment", NULL};
     static const char *const keys[] = {"index",    "name",     "categories", "equip_type", "cost", "weight",
@@ -973,7 +894,7 @@ static void load_equipment(struct ctx *c, const struct ynode *root)
         "currency",      "light-armor",   "medium-armor",   "heavy-armor", "shield", "simple-melee",
         "simple-ranged", "martial-melee", "martial-ranged", "ammunition",  "arcane", "holy",
         "druidic",       "container",     "tools",          "other",       NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_equipment *a;
 
     if (!check_map(c, root, "the file", top, top))
@@ -989,21 +910,21 @@ static void load_equipment(struct ctx *c, const struct ynode *root)
     expect_count(c, l, "equipment", 197);
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i], *v;
+        const struct ydoc_node *m = l->kids[i], *v;
         if (!check_map(c, m, "an item of equipment", keys, req))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
         a[i].name = str_at(c, m, "name", 0, REF_NONE);
         unique_index(c, m, a, i, sizeof(*a), a[i].index);
         a[i].categories = strs_at(c, m, "categories", REF_CATEGORY);
-        if ((v = get(m, "categories")) != NULL && v->kind == Y_SEQ && v->nkids == 0)
+        if ((v = ydoc_get(m, "categories")) != NULL && v->kind == YDOC_SEQ && v->nkids == 0)
             bad(c, v, ERR_INVALID, "an item belongs to at least one category");
         a[i].equip_type = enum_at(c, m, "equip_type", types);
-        if ((v = get(m, "cost")) != NULL && check_map(c, v, "cost", ckeys, ckeys)) {
+        if ((v = ydoc_get(m, "cost")) != NULL && check_map(c, v, "cost", ckeys, ckeys)) {
             a[i].cost = int_at(c, v, "quantity", 0, 1000000, 0);
             a[i].cost_unit = enum_at(c, v, "unit", units);
         }
-        a[i].has_weight = get(m, "weight") != NULL;
+        a[i].has_weight = ydoc_get(m, "weight") != NULL;
         a[i].weight = decimal_at(c, m, "weight", 0, 10000, 0);
         a[i].quantity = int_at(c, m, "quantity", 1, 1000, 1);
         a[i].armor = armor_at(c, m, a[i].equip_type);
@@ -1012,20 +933,20 @@ static void load_equipment(struct ctx *c, const struct ynode *root)
                          (strstr(a[i].equip_type, "-armor") != NULL || strcmp(a[i].equip_type, "shield") == 0);
         int weapon_type = a[i].equip_type != NULL &&
                           (strstr(a[i].equip_type, "-melee") != NULL || strstr(a[i].equip_type, "-ranged") != NULL);
-        if (a[i].equip_type != NULL && armor_type != (get(m, "armor") != NULL))
+        if (a[i].equip_type != NULL && armor_type != (ydoc_get(m, "armor") != NULL))
             bad(c, m, ERR_INVALID, "armor and shields, and nothing else, have `armor`");
-        if (a[i].equip_type != NULL && weapon_type != (get(m, "weapon") != NULL))
+        if (a[i].equip_type != NULL && weapon_type != (ydoc_get(m, "weapon") != NULL))
             bad(c, m, ERR_INVALID, "weapons, and nothing else, have `weapon`");
     }
     c->rs->equipment = a;
     c->rs->nequipment = l->nkids;
     /* contents refer to items anywhere in the list: read them once every item is known */
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *v = get(l->kids[i], "contents");
+        const struct ydoc_node *v = ydoc_get(l->kids[i], "contents");
         struct rs_pack_item *p;
         if (v == NULL)
             continue;
-        if (v->kind != Y_SEQ || v->nkids == 0) {
+        if (v->kind != YDOC_SEQ || v->nkids == 0) {
             bad(c, v, ERR_INVALID, "contents must be a non-empty list");
             continue;
         }
@@ -1041,31 +962,35 @@ static void load_equipment(struct ctx *c, const struct ynode *root)
         a[i].contents = p;
         a[i].ncontents = v->nkids;
     }
-    /* a category nothing belongs to is a typo somewhere */
+    /* a category nothing belongs to is a typo somewhere; one whose every item is a tool is a tool category */
     for (size_t k = 0; k < c->rs->nequipment_categories; k++) {
-        const char *cat = c->rs->equipment_categories[k].index;
-        size_t members = 0;
-        for (size_t i = 0; cat != NULL && i < l->nkids; i++)
-            members += (size_t)strs_has(a[i].categories, cat); /* not a lookup by index: cubic */
-        if (cat != NULL && members == 0)
-            bad(c, get(root, "categories")->kids[k], ERR_INVALID, "no equipment is in category \"%s\"", cat);
+        struct rs_equipment_category *ec = (struct rs_equipment_category *)&c->rs->equipment_categories[k];
+        size_t members = 0, tools = 0;
+        for (size_t i = 0; ec->index != NULL && i < l->nkids; i++)
+            if (strs_has(a[i].categories, ec->index)) { /* not a lookup by index: cubic */
+                members++;
+                tools += a[i].equip_type != NULL && strcmp(a[i].equip_type, "tools") == 0;
+            }
+        if (ec->index != NULL && members == 0)
+            bad(c, ydoc_get(root, "categories")->kids[k], ERR_INVALID, "no equipment is in category \"%s\"", ec->index);
+        ec->tools = members > 0 && tools == members;
     }
 }
 
-static void load_proficiencies(struct ctx *c, const struct ynode *root)
+static void load_proficiencies(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index", "name", "type", "category", "item", "skill", "ability", NULL};
     static const char *const req[] = {"index", "name", "type", NULL};
     static const char *const types[] = {"Armor", "Weapons",  "Artisan's Tools", "Musical Instruments", "Gaming Sets",
                                         "Other", "Vehicles", "Skills",          "Saving Throws",       NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_proficiency *a;
 
     if ((l = file_list(c, root, "proficiencies", 117)) == NULL)
         return;
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         if (!check_map(c, m, "a proficiency", keys, req))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -1076,13 +1001,13 @@ static void load_proficiencies(struct ctx *c, const struct ynode *root)
         a[i].item = str_at(c, m, "item", 1, REF_EQUIPMENT);
         a[i].skill = str_at(c, m, "skill", 1, REF_SKILL);
         a[i].ability = str_at(c, m, "ability", 1, REF_ABILITY);
-        int covers = (get(m, "category") != NULL) + (get(m, "item") != NULL) + (get(m, "skill") != NULL) +
-                     (get(m, "ability") != NULL);
+        int covers = (ydoc_get(m, "category") != NULL) + (ydoc_get(m, "item") != NULL) +
+                     (ydoc_get(m, "skill") != NULL) + (ydoc_get(m, "ability") != NULL);
         if (covers > 1)
             bad(c, m, ERR_INVALID, "a proficiency covers one category, item, skill or ability, not %d", covers);
-        if (a[i].type != NULL && (strcmp(a[i].type, "Skills") == 0) != (get(m, "skill") != NULL))
+        if (a[i].type != NULL && (strcmp(a[i].type, "Skills") == 0) != (ydoc_get(m, "skill") != NULL))
             bad(c, m, ERR_INVALID, "a skill proficiency, and only one, names a skill");
-        if (a[i].type != NULL && (strcmp(a[i].type, "Saving Throws") == 0) != (get(m, "ability") != NULL))
+        if (a[i].type != NULL && (strcmp(a[i].type, "Saving Throws") == 0) != (ydoc_get(m, "ability") != NULL))
             bad(c, m, ERR_INVALID, "a saving throw proficiency, and only one, names an ability");
     }
     c->rs->proficiencies = a;
@@ -1090,11 +1015,11 @@ static void load_proficiencies(struct ctx *c, const struct ynode *root)
 }
 
 /* Features name their class; the class is checked, with the level rows, once classes.yaml is read. */
-static void load_features(struct ctx *c, const struct ynode *root)
+static void load_features(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index", "name", "class", "subclass", "level", NULL};
     static const char *const req[] = {"index", "name", "class", "level", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_feature *a;
 
     if ((l = file_list(c, root, "features", 322)) == NULL)
@@ -1103,7 +1028,7 @@ static void load_features(struct ctx *c, const struct ynode *root)
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     c->feature_at = xcalloc(l->nkids ? l->nkids : 1, sizeof(*c->feature_at));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         c->feature_at[i].line = m->line;
         c->feature_at[i].col = m->col;
         if (!check_map(c, m, "a feature", keys, req))
@@ -1155,17 +1080,17 @@ static void check_features_listed(struct ctx *c)
 }
 
 /* Ability bonuses `{ability: bonus, ...}` into b[] by ability position. */
-static void bonuses_at(struct ctx *c, const struct ynode *m, const char *key, int *b)
+static void bonuses_at(struct ctx *c, const struct ydoc_node *m, const char *key, int *b)
 {
-    const struct ynode *v = get(m, key);
+    const struct ydoc_node *v = ydoc_get(m, key);
     if (v == NULL)
         return;
-    if (v->kind != Y_MAP) {
-        bad(c, v, ERR_INVALID, "%s must be a mapping, not %s", key, kind_name(v));
+    if (v->kind != YDOC_MAP) {
+        bad(c, v, ERR_INVALID, "%s must be a mapping, not %s", key, ydoc_kind_name(v));
         return;
     }
     for (size_t i = 0; i + 1 < v->nkids; i += 2) {
-        const struct ynode *k = v->kids[i];
+        const struct ydoc_node *k = v->kids[i];
         const char *ab = scalar_str(c, k, "an ability bonus", 1, REF_ABILITY);
         int pos = ab != NULL ? ruleset_ability_pos(c->rs, ab) : -1;
         if (pos < 0)
@@ -1176,7 +1101,7 @@ static void bonuses_at(struct ctx *c, const struct ynode *m, const char *key, in
     }
 }
 
-static void effects_at(struct ctx *c, const struct ynode *m, struct rs_effects *fx)
+static void effects_at(struct ctx *c, const struct ydoc_node *m, struct rs_effects *fx)
 {
     static const char *const keys[] = {"darkvision",          "hp_per_level",
                                        "skill_proficiencies", "weapon_proficiencies",
@@ -1186,7 +1111,7 @@ static void effects_at(struct ctx *c, const struct ynode *m, struct rs_effects *
                                        "cantrip_choices",     "heavy_armor_no_speed_penalty",
                                        "ancestry_choice",     NULL};
     static const char *const ckeys[] = {"count", "class", "ability", NULL};
-    const struct ynode *v = get(m, "effects"), *cc;
+    const struct ydoc_node *v = ydoc_get(m, "effects"), *cc;
 
     if (v == NULL || !check_map(c, v, "effects", keys, NULL))
         return;
@@ -1200,13 +1125,13 @@ static void effects_at(struct ctx *c, const struct ynode *m, struct rs_effects *
     fx->resistances = strs_at(c, v, "resistances", REF_NONE);
     for (size_t i = 0; i < fx->resistances.n; i++)
         if (strcmp(fx->resistances.v[i], "ancestry") != 0 && ruleset_damage_type(c->rs, fx->resistances.v[i]) == NULL)
-            bad(c, get(v, "resistances"), ERR_INVALID, "resistance \"%s\" is not a known damage type",
+            bad(c, ydoc_get(v, "resistances"), ERR_INVALID, "resistance \"%s\" is not a known damage type",
                 fx->resistances.v[i]);
     fx->skill_choices = int_at(c, v, "skill_choices", 0, 18, 0);
     fx->language_choices = int_at(c, v, "language_choices", 0, 16, 0);
     fx->heavy_armor_no_speed_penalty = bool_at(c, v, "heavy_armor_no_speed_penalty", 0);
     fx->ancestry_choice = bool_at(c, v, "ancestry_choice", 0);
-    cc = get(v, "cantrip_choices");
+    cc = ydoc_get(v, "cantrip_choices");
     if (cc != NULL && check_map(c, cc, "cantrip_choices", ckeys, ckeys)) {
         const char **cls = arena_alloc(c->arena, sizeof(*cls));
         fx->cantrip_choices.count = int_at(c, cc, "count", 1, 10, 0);
@@ -1217,24 +1142,24 @@ static void effects_at(struct ctx *c, const struct ynode *m, struct rs_effects *
     }
 }
 
-static void traits_at(struct ctx *c, const struct ynode *m, const struct rs_trait **out, size_t *n)
+static void traits_at(struct ctx *c, const struct ydoc_node *m, const struct rs_trait **out, size_t *n)
 {
     static const char *const keys[] = {"index", "name", "effects", NULL};
     static const char *const req[] = {"index", "name", NULL};
-    const struct ynode *l = get(m, "traits");
+    const struct ydoc_node *l = ydoc_get(m, "traits");
     struct rs_trait *t;
 
     *out = NULL;
     *n = 0;
     if (l == NULL)
         return;
-    if (l->kind != Y_SEQ) {
-        bad(c, l, ERR_INVALID, "traits must be a list, not %s", kind_name(l));
+    if (l->kind != YDOC_SEQ) {
+        bad(c, l, ERR_INVALID, "traits must be a list, not %s", ydoc_kind_name(l));
         return;
     }
     t = arena_alloc(c->arena, l->nkids * sizeof(*t));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *tm = l->kids[i];
+        const struct ydoc_node *tm = l->kids[i];
         if (!check_map(c, tm, "a trait", keys, req))
             continue;
         t[i].index = str_at(c, tm, "index", 1, REF_NONE);
@@ -1246,7 +1171,7 @@ static void traits_at(struct ctx *c, const struct ynode *m, const struct rs_trai
     *n = l->nkids;
 }
 
-static void load_races(struct ctx *c, const struct ynode *root)
+static void load_races(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const top[] = {"races", "subraces", "draconic_ancestries", NULL};
     static const char *const rkeys[] = {
@@ -1257,7 +1182,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
     static const char *const bkeys[] = {"count", "bonus", "exclude", NULL};
     static const char *const skeys[] = {"index", "name", "race", "ability_bonuses", "traits", NULL};
     static const char *const akeys[] = {"index", "name", "damage_type", "shape", "length", "width", "save", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
 
     if (!check_map(c, root, "the file", top, top))
         return;
@@ -1265,7 +1190,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
         struct rs_race *a = arena_alloc(c->arena, l->nkids * sizeof(*a));
         expect_count(c, l, "races", 9);
         for (size_t i = 0; i < l->nkids; i++) {
-            const struct ynode *m = l->kids[i], *bc;
+            const struct ydoc_node *m = l->kids[i], *bc;
             if (!check_map(c, m, "a race", rkeys, rreq))
                 continue;
             a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -1273,11 +1198,11 @@ static void load_races(struct ctx *c, const struct ynode *root)
             unique_index(c, m, a, i, sizeof(*a), a[i].index);
             const char *size = str_at(c, m, "size", 1, REF_NONE);
             if (size != NULL && strcmp(size, "small") != 0 && strcmp(size, "medium") != 0)
-                bad(c, get(m, "size"), ERR_INVALID, "size must be small or medium, not \"%s\"", size);
+                bad(c, ydoc_get(m, "size"), ERR_INVALID, "size must be small or medium, not \"%s\"", size);
             a[i].small = size != NULL && strcmp(size, "small") == 0;
             a[i].speed = int_at(c, m, "speed", 5, 120, 0);
             bonuses_at(c, m, "ability_bonuses", a[i].ability_bonuses);
-            if ((bc = get(m, "ability_bonus_choices")) != NULL &&
+            if ((bc = ydoc_get(m, "ability_bonus_choices")) != NULL &&
                 check_map(c, bc, "ability_bonus_choices", bkeys, bkeys)) {
                 a[i].bonus_choices.count = int_at(c, bc, "count", 1, RULESET_ABILITIES, 0);
                 a[i].bonus_choice_amount = int_at(c, bc, "bonus", 1, 2, 0);
@@ -1294,7 +1219,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
         struct rs_subrace *a = arena_alloc(c->arena, l->nkids * sizeof(*a));
         expect_count(c, l, "subraces", 4);
         for (size_t i = 0; i < l->nkids; i++) {
-            const struct ynode *m = l->kids[i];
+            const struct ydoc_node *m = l->kids[i];
             if (!check_map(c, m, "a subrace", skeys, skeys))
                 continue;
             a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -1302,7 +1227,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
             a[i].race = str_at(c, m, "race", 1, REF_RACE);
             unique_index(c, m, a, i, sizeof(*a), a[i].index);
             if (a[i].index != NULL && ruleset_race(c->rs, a[i].index) != NULL)
-                bad(c, get(m, "index"), ERR_INVALID, "subrace \"%s\" has the index of a race", a[i].index);
+                bad(c, ydoc_get(m, "index"), ERR_INVALID, "subrace \"%s\" has the index of a race", a[i].index);
             bonuses_at(c, m, "ability_bonuses", a[i].ability_bonuses);
             traits_at(c, m, &a[i].traits, &a[i].ntraits);
         }
@@ -1313,7 +1238,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
         struct rs_ancestry *a = arena_alloc(c->arena, l->nkids * sizeof(*a));
         expect_count(c, l, "draconic ancestries", 10);
         for (size_t i = 0; i < l->nkids; i++) {
-            const struct ynode *m = l->kids[i];
+            const struct ydoc_node *m = l->kids[i];
             if (!check_map(c, m, "a draconic ancestry", akeys, akeys))
                 continue;
             a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -1322,7 +1247,7 @@ static void load_races(struct ctx *c, const struct ynode *root)
             unique_index(c, m, a, i, sizeof(*a), a[i].index);
             const char *shape = str_at(c, m, "shape", 1, REF_NONE);
             if (shape != NULL && strcmp(shape, "line") != 0 && strcmp(shape, "cone") != 0)
-                bad(c, get(m, "shape"), ERR_INVALID, "shape must be line or cone, not \"%s\"", shape);
+                bad(c, ydoc_get(m, "shape"), ERR_INVALID, "shape must be line or cone, not \"%s\"", shape);
             a[i].cone = shape != NULL && strcmp(shape, "cone") == 0;
             a[i].length = int_at(c, m, "length", 5, 300, 0);
             a[i].width = int_at(c, m, "width", 0, 300, 0);
@@ -1334,14 +1259,14 @@ static void load_races(struct ctx *c, const struct ynode *root)
 }
 
 /* The features of one level row: each must be a feature of `cls` at this level, of its subclass when `sub`. */
-static struct rs_strs level_features(struct ctx *c, const struct ynode *lm, const char *key, const struct rs_class *cls,
-                                     int level, int sub)
+static struct rs_strs level_features(struct ctx *c, const struct ydoc_node *lm, const char *key,
+                                     const struct rs_class *cls, int level, int sub)
 {
     struct rs_strs out = strs_at(c, lm, key, REF_FEATURE);
-    const struct ynode *v = get(lm, key);
+    const struct ydoc_node *v = ydoc_get(lm, key);
     for (size_t i = 0; i < out.n && v != NULL; i++) {
         const struct rs_feature *f = ruleset_feature(c->rs, out.v[i]);
-        const struct ynode *at = i < v->nkids ? v->kids[i] : v;
+        const struct ydoc_node *at = i < v->nkids ? v->kids[i] : v;
         if (f == NULL || cls->index == NULL)
             continue;
         if (f->class_index == NULL || strcmp(f->class_index, cls->index) != 0)
@@ -1359,21 +1284,21 @@ static struct rs_strs level_features(struct ctx *c, const struct ynode *lm, cons
     return out;
 }
 
-static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *cls)
+static void class_levels(struct ctx *c, const struct ydoc_node *m, struct rs_class *cls)
 {
     static const char *const keys[] = {"level", "proficiency_bonus", "asi", "features", "subclass_features", NULL};
     static const char *const req[] = {"level", "proficiency_bonus", "asi", NULL};
-    const struct ynode *l = get(m, "levels");
+    const struct ydoc_node *l = ydoc_get(m, "levels");
 
     if (l == NULL)
         return;
-    if (l->kind != Y_SEQ) {
-        bad(c, l, ERR_INVALID, "levels must be a list, not %s", kind_name(l));
+    if (l->kind != YDOC_SEQ) {
+        bad(c, l, ERR_INVALID, "levels must be a list, not %s", ydoc_kind_name(l));
         return;
     }
     expect_count(c, l, "levels", RULESET_LEVELS);
     for (size_t i = 0; i < l->nkids && i < RULESET_LEVELS; i++) {
-        const struct ynode *lm = l->kids[i];
+        const struct ydoc_node *lm = l->kids[i];
         struct rs_class_level *lv = &cls->levels[i];
         if (!check_map(c, lm, "a level", keys, req))
             continue;
@@ -1383,18 +1308,18 @@ static void class_levels(struct ctx *c, const struct ynode *m, struct rs_class *
         lv->features = level_features(c, lm, "features", cls, (int)i + 1, 0);
         lv->subclass_features = level_features(c, lm, "subclass_features", cls, (int)i + 1, 1);
         if (lv->subclass_features.n > 0 && cls->subclass_level > (int)i + 1)
-            bad(c, get(lm, "subclass_features"), ERR_INVALID, "subclass features before the subclass level %d",
+            bad(c, ydoc_get(lm, "subclass_features"), ERR_INVALID, "subclass features before the subclass level %d",
                 cls->subclass_level);
         if (lv->level != (int)i + 1)
             bad(c, lm, ERR_INVALID, "level %d is out of order (expected %zu)", lv->level, i + 1);
         else if (c->rs->xp[i].level == lv->level && c->rs->xp[i].proficiency_bonus != lv->proficiency_bonus)
-            bad(c, get(lm, "proficiency_bonus"), ERR_INVALID,
+            bad(c, ydoc_get(lm, "proficiency_bonus"), ERR_INVALID,
                 "proficiency bonus %d at level %d differs from xp.yaml's %d", lv->proficiency_bonus, lv->level,
                 c->rs->xp[i].proficiency_bonus);
     }
 }
 
-static void load_classes(struct ctx *c, const struct ynode *root)
+static void load_classes(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {"index",    "name",         "hit_die", "saving_throws",     "skill_choices",
                                        "armor",    "weapons",      "tools",   "tool_choices",      "multiclass",
@@ -1409,24 +1334,24 @@ static void load_classes(struct ctx *c, const struct ynode *root)
     static const char *const subreq[] = {"index", "name", "level", NULL};
     static const char *const fxkeys[] = {"hp_per_level", "unarmored_ac_base", "proficiencies", "languages", NULL};
     static const char *const spkeys[] = {"level", "ability", NULL};
-    const struct ynode *l;
+    const struct ydoc_node *l;
     struct rs_class *a;
 
     if ((l = file_list(c, root, "classes", 12)) == NULL)
         return;
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i], *mc, *v;
+        const struct ydoc_node *m = l->kids[i], *mc, *v;
         if (!check_map(c, m, "a class", keys, req))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
         a[i].name = str_at(c, m, "name", 0, REF_NONE);
         unique_index(c, m, a, i, sizeof(*a), a[i].index);
         a[i].hit_die = int_at(c, m, "hit_die", 4, 20, 0);
-        if ((v = get(m, "hit_die")) != NULL && a[i].hit_die % 2 != 0)
+        if ((v = ydoc_get(m, "hit_die")) != NULL && a[i].hit_die % 2 != 0)
             bad(c, v, ERR_INVALID, "hit_die must be an even number of sides");
         a[i].saving_throws = strs_at(c, m, "saving_throws", REF_ABILITY);
-        if ((v = get(m, "saving_throws")) != NULL && a[i].saving_throws.n != 2)
+        if ((v = ydoc_get(m, "saving_throws")) != NULL && a[i].saving_throws.n != 2)
             bad(c, v, ERR_INVALID, "a class has 2 saving throws, not %zu", a[i].saving_throws.n);
         a[i].skill_choices = choice_at(c, m, "skill_choices", REF_SKILL, 1);
         a[i].armor = strs_at(c, m, "armor", REF_PROF_ARMOR);
@@ -1434,19 +1359,19 @@ static void load_classes(struct ctx *c, const struct ynode *root)
         a[i].tools = strs_at(c, m, "tools", REF_PROF_TOOL);
         a[i].tool_choices = choice_at(c, m, "tool_choices", REF_TOOL_OPTION, 0);
         a[i].unarmored_defense = str_at(c, m, "unarmored_defense", 1, REF_ABILITY);
-        if ((mc = get(m, "multiclass")) != NULL && check_map(c, mc, "multiclass", mkeys, mreq)) {
-            const struct ynode *p = get(mc, "prerequisites"), *pl = NULL;
+        if ((mc = ydoc_get(m, "multiclass")) != NULL && check_map(c, mc, "multiclass", mkeys, mreq)) {
+            const struct ydoc_node *p = ydoc_get(mc, "prerequisites"), *pl = NULL;
             if (p != NULL && check_map(c, p, "prerequisites", pkeys, NULL)) {
-                pl = get(p, "all_of");
-                if (get(p, "any_of") != NULL) {
+                pl = ydoc_get(p, "all_of");
+                if (ydoc_get(p, "any_of") != NULL) {
                     if (pl != NULL)
                         bad(c, p, ERR_INVALID, "prerequisites has all_of or any_of, not both");
-                    pl = get(p, "any_of");
+                    pl = ydoc_get(p, "any_of");
                     a[i].multiclass.any_of = 1;
                 }
                 if (pl == NULL)
                     bad(c, p, ERR_INVALID, "prerequisites needs all_of or any_of");
-                else if (pl->kind != Y_SEQ || pl->nkids == 0)
+                else if (pl->kind != YDOC_SEQ || pl->nkids == 0)
                     bad(c, pl, ERR_INVALID, "prerequisites must be a non-empty list");
                 else {
                     struct rs_prereq *q = arena_alloc(c->arena, pl->nkids * sizeof(*q));
@@ -1464,8 +1389,8 @@ static void load_classes(struct ctx *c, const struct ynode *root)
             a[i].multiclass.skill_choices = choice_at(c, mc, "skill_choices", REF_SKILL, 2);
             a[i].multiclass.tool_choices = choice_at(c, mc, "tool_choices", REF_TOOL_OPTION, 0);
         }
-        if ((v = get(m, "subclass")) != NULL && check_map(c, v, "subclass", subkeys, subreq)) {
-            const struct ynode *fx = get(v, "effects");
+        if ((v = ydoc_get(m, "subclass")) != NULL && check_map(c, v, "subclass", subkeys, subreq)) {
+            const struct ydoc_node *fx = ydoc_get(v, "effects");
             a[i].subclass_index = str_at(c, v, "index", 1, REF_NONE);
             a[i].subclass_name = str_at(c, v, "name", 0, REF_NONE);
             a[i].subclass_level = int_at(c, v, "level", 1, RULESET_LEVELS, 0);
@@ -1477,7 +1402,7 @@ static void load_classes(struct ctx *c, const struct ynode *root)
                 se->languages = strs_at(c, fx, "languages", REF_LANGUAGE);
             }
         }
-        if ((v = get(m, "spellcasting")) != NULL && check_map(c, v, "spellcasting", spkeys, spkeys)) {
+        if ((v = ydoc_get(m, "spellcasting")) != NULL && check_map(c, v, "spellcasting", spkeys, spkeys)) {
             a[i].spellcasting_level = int_at(c, v, "level", 1, RULESET_LEVELS, 0);
             a[i].spellcasting_ability = str_at(c, v, "ability", 1, REF_ABILITY);
         }
@@ -1488,7 +1413,7 @@ static void load_classes(struct ctx *c, const struct ynode *root)
     check_features_listed(c);
 }
 
-static void load_backgrounds(struct ctx *c, const struct ynode *root)
+static void load_backgrounds(struct ctx *c, const struct ydoc_node *root)
 {
     static const char *const keys[] = {
         "index",           "name", "skill_proficiencies", "language_choices", "equipment", "starting_gold", "feature",
@@ -1496,7 +1421,7 @@ static void load_backgrounds(struct ctx *c, const struct ynode *root)
     static const char *const req[] = {"index", "name", "skill_proficiencies", "feature", NULL};
     static const char *const fkeys[] = {"index", "name", NULL};
     static const char *const chkeys[] = {"personality_traits", "personality_picks", "ideals", "bonds", "flaws", NULL};
-    const struct ynode *l, *v;
+    const struct ydoc_node *l, *v;
     struct rs_background *a;
 
     if ((l = file_list(c, root, "backgrounds", 0)) == NULL)
@@ -1505,7 +1430,7 @@ static void load_backgrounds(struct ctx *c, const struct ynode *root)
         bad(c, l, ERR_INVALID, "expected at least 1 background, found 0");
     a = arena_alloc(c->arena, l->nkids * sizeof(*a));
     for (size_t i = 0; i < l->nkids; i++) {
-        const struct ynode *m = l->kids[i];
+        const struct ydoc_node *m = l->kids[i];
         if (!check_map(c, m, "a background", keys, req))
             continue;
         a[i].index = str_at(c, m, "index", 1, REF_NONE);
@@ -1515,11 +1440,11 @@ static void load_backgrounds(struct ctx *c, const struct ynode *root)
         a[i].language_choices = int_at(c, m, "language_choices", 0, 16, 0);
         a[i].equipment = strs_at(c, m, "equipment", REF_NONE);
         a[i].starting_gold = int_at(c, m, "starting_gold", 0, 100000, 0);
-        if ((v = get(m, "feature")) != NULL && check_map(c, v, "feature", fkeys, fkeys)) {
+        if ((v = ydoc_get(m, "feature")) != NULL && check_map(c, v, "feature", fkeys, fkeys)) {
             a[i].feature_index = str_at(c, v, "index", 1, REF_NONE);
             a[i].feature_name = str_at(c, v, "name", 0, REF_NONE);
         }
-        if ((v = get(m, "characteristics")) != NULL && check_map(c, v, "characteristics", chkeys, chkeys)) {
+        if ((v = ydoc_get(m, "characteristics")) != NULL && check_map(c, v, "characteristics", chkeys, chkeys)) {
             a[i].personality_die = int_at(c, v, "personality_traits", 2, 100, 0);
             a[i].personality_picks = int_at(c, v, "personality_picks", 1, 10, 0);
             a[i].ideal_die = int_at(c, v, "ideals", 2, 100, 0);
@@ -1536,20 +1461,17 @@ static void load_backgrounds(struct ctx *c, const struct ynode *root)
 
 static const struct {
     const char *file;
-    void (*load)(struct ctx *, const struct ynode *);
+    void (*load)(struct ctx *, const struct ydoc_node *);
 } files[] = {
-    {"abilities.yaml", load_abilities},
-    {"skills.yaml", load_skills},
-    {"alignments.yaml", load_alignments},
-    {"languages.yaml", load_languages},
-    {"xp.yaml", load_xp},
-    {"equipment.yaml", load_equipment},
-    {"proficiencies.yaml", load_proficiencies},
-    {"features.yaml", load_features},
-    {"classes.yaml", load_classes},
-    {"races.yaml", load_races},
-    {"backgrounds.yaml", load_backgrounds},
+    {"abilities.yaml", load_abilities}, {"ability-methods.yaml", load_ability_methods},
+    {"skills.yaml", load_skills},       {"alignments.yaml", load_alignments},
+    {"languages.yaml", load_languages}, {"xp.yaml", load_xp},
+    {"equipment.yaml", load_equipment}, {"proficiencies.yaml", load_proficiencies},
+    {"features.yaml", load_features},   {"classes.yaml", load_classes},
+    {"races.yaml", load_races},         {"backgrounds.yaml", load_backgrounds},
 };
+
+static const struct ydoc_limits limits = {MAX_DEPTH, MAX_NODES, "a data file"};
 
 /* ruleset_load(), with the file named `file` (when not NULL) taken from text[0..len). */
 static int load_all(const char *dir, const char *file, const char *text, size_t len_text, struct ruleset **out,
@@ -1579,25 +1501,25 @@ static int load_all(const char *dir, const char *file, const char *text, size_t 
         char path[MAX_PATH];
         char *buf = NULL;
         size_t len;
-        struct ynode *root = NULL;
+        struct ydoc *doc = NULL;
 
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, files[i].file) >= sizeof(path)) {
             rc = err_set(e, ERR_TOO_LARGE, "data folder path is too long");
             goto out;
         }
         if (file != NULL && strcmp(file, files[i].file) == 0)
-            rc = load_yaml(path, text, len_text, &root, e);
+            rc = ydoc_parse(path, text, len_text, &limits, &doc, e);
         else if ((rc = read_bounded(path, RULESET_MAX_FILE, &buf, &len, e)) == 0)
-            rc = load_yaml(path, buf, len, &root, e);
+            rc = ydoc_parse(path, buf, len, &limits, &doc, e);
         free(buf);
         if (rc != 0)
             goto out;
         c->path = path;
-        if (root == NULL)
+        if (ydoc_root(doc) == NULL)
             bad(c, NULL, ERR_INVALID, "the file is empty");
         else
-            files[i].load(c, root);
-        node_free(root);
+            files[i].load(c, ydoc_root(doc));
+        ydoc_free(doc);
         if (c->nerrs > 0 && (c->rs->nabilities != RULESET_ABILITIES || i < 1)) {
             /* without the abilities every later reference fails: stop here */
             break;

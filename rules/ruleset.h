@@ -177,6 +177,7 @@ struct rs_proficiency {
 /* Named things equipment refers to. */
 struct rs_equipment_category {
     const char *index, *name; /* weapon, simple-weapons, artisans-tools, equipment-packs, ... */
+    int tools; /* 1 when every item in it is a tool (equip_type tools): tools, musical-instruments, ... */
 };
 struct rs_damage_type {
     const char *index, *name; /* slashing, fire, ... */
@@ -241,13 +242,13 @@ struct rs_xp_level {
 /* How ability scores are generated (rules/data/ability-methods.yaml). */
 #define RULESET_POINT_BUY_MAX_SCORES 16
 struct rs_ability_methods {
-    int standard_array[RULESET_ABILITIES]; /* 15, 14, 13, 12, 10, 8 */
-    int point_buy_min, point_buy_max;      /* 8..15 before racial bonuses */
-    int point_buy_budget;                  /* the SRD's 27 (the table policy may change it) */
+    int standard_array[RULESET_ABILITIES];            /* 15, 14, 13, 12, 10, 8 */
+    int point_buy_min, point_buy_max;                 /* 8..15 before racial bonuses */
+    int point_buy_budget;                             /* the SRD's 27 (the table policy may change it) */
     int point_buy_cost[RULESET_POINT_BUY_MAX_SCORES]; /* cost of each score from point_buy_min */
     int rolled_dice, rolled_sides, rolled_keep;       /* 4d6, keep the highest 3 */
-    int manual_min, manual_max;            /* 3..18 */
-    int score_max;                         /* 20: no score exceeds it (racial bonuses, ASIs) */
+    int manual_min, manual_max;                       /* 3..18 */
+    int score_max;                                    /* 20: no score exceeds it (racial bonuses, ASIs) */
 };
 
 struct ruleset {
@@ -287,7 +288,7 @@ struct ruleset {
 };
 
 /*
- * Load and validate every data file of `dir` (abilities.yaml, skills.yaml,
+ * Load and validate every data file of `dir` (abilities.yaml, ability-methods.yaml, skills.yaml,
  * alignments.yaml, languages.yaml, xp.yaml, equipment.yaml, proficiencies.yaml,
  * features.yaml, classes.yaml, races.yaml, backgrounds.yaml). Returns 0 and sets *out (free with ruleset_free), or
  * ERR_IO (a file missing or unreadable), ERR_TOO_LARGE (a file over 1 MiB, a string over 200 bytes) or ERR_INVALID (bad

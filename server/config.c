@@ -748,21 +748,15 @@ static int yaml_mapping(struct yaml_load *y, yaml_node_t *map, const char *prefi
     return 0;
 }
 
-/* Apply the YAML file `path`: nested mappings on the dots of each key. */
-static int yaml_layer(struct settings *s, const char *path, struct err *e)
+/* Apply YAML text buf[0..len) read from `path` (named in messages): nested mappings on the dots of each key. */
+static int yaml_apply(struct settings *s, const char *path, const char *buf, size_t len, struct err *e)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = file_read(path, "config file", 0, &buf, &len, e);
-    if (rc != 0)
-        return rc;
+    int rc = 0;
     yaml_parser_t parser;
     yaml_document_t doc;
     int have_doc = 0;
-    if (!yaml_parser_initialize(&parser)) {
-        file_free(buf, len);
+    if (!yaml_parser_initialize(&parser))
         return err_set(e, ERR_GENERIC, "cannot set up the YAML parser");
-    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     if (!yaml_parser_load(&parser, &doc))
         goto syntax;
@@ -798,6 +792,18 @@ out:
     if (have_doc)
         yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* Apply the YAML file `path`. */
+static int yaml_layer(struct settings *s, const char *path, struct err *e)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = file_read(path, "config file", 0, &buf, &len, e);
+    if (rc != 0)
+        return rc;
+    rc = yaml_apply(s, path, buf, len, e);
     file_free(buf, len);
     return rc;
 }
@@ -1035,6 +1041,26 @@ static int env_layer(struct settings *s, const struct env_source *src, struct er
         }
     }
     return 0;
+}
+
+/* ---- one layer from memory ------------------------------------------------------- */
+
+int settings_apply_text(struct settings *s, enum settings_text_kind kind, const char *name, const char *text,
+                        size_t len, struct err *e)
+{
+    if (len > FILE_MAX_BYTES)
+        return err_set(e, ERR_TOO_LARGE, "%s is larger than 1 MiB", name);
+    if (kind == SETTINGS_TEXT_YAML)
+        return yaml_apply(s, name, text, len, e);
+    struct dotenv d = {.path = name, .len = len};
+    d.buf = xmalloc(len + 1);
+    memcpy(d.buf, text, len);
+    d.buf[len] = '\0';
+    int rc = dotenv_parse(&d, e);
+    if (rc == 0)
+        rc = env_layer(s, &(struct env_source){.dotenv = &d}, e);
+    dotenv_release(&d);
+    return rc;
 }
 
 /* ---- command line ---------------------------------------------------------------- */

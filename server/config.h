@@ -87,6 +87,25 @@ void settings_init(struct settings *s);
  */
 int settings_load(struct settings *s, int argc, char **argv, char **envp, struct err *e);
 
+/* The kinds of text settings_apply_text() takes. */
+enum settings_text_kind {
+    SETTINGS_TEXT_YAML,  /* a config file (--config) */
+    SETTINGS_TEXT_DOTENV /* a .env file (--env-file) */
+};
+
+/*
+ * Apply one layer given as text[0..len) (need not be NUL-terminated), exactly
+ * as settings_load() applies a file of that kind, with `name` standing for the
+ * file in messages. No file, flag or environment variable is read; the final
+ * checks of settings_load() (e.g. "manual" needs rules.manual_scores) are not
+ * made. For tests and the fuzzer. Returns 0, or ERR_INVALID / ERR_TOO_LARGE
+ * (over 1 MiB) with a message naming `name` (and line, and column for YAML);
+ * `s` (from settings_init()) then holds a partial result and must still be
+ * released with settings_release().
+ */
+int settings_apply_text(struct settings *s, enum settings_text_kind kind, const char *name, const char *text,
+                        size_t len, struct err *e);
+
 /* Free every string the struct owns and reset it to zeros. */
 void settings_release(struct settings *s);
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "server/metrics.h"
 
 /* h2o keeps well-known header names as interned tokens; use them when the name is one. */
 static void add(h2o_req_t *req, const char *name, const char *value, size_t len)
@@ -65,6 +66,7 @@ static void access_log(h2o_req_t *req, int status)
 
 void http_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
 {
+    metrics_request_done(req, status);
     if (http_access_log)
         access_log(req, status);
     req->res.status = status;

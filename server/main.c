@@ -25,6 +25,7 @@
 #include "server/config.h"
 #include "server/listen.h"
 #include "server/master.h"
+#include "server/metrics.h"
 #include "storage/cache.h"
 #include "storage/migrate.h"
 #include "storage/outbox.h"
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
                          .nfds = nfds,
                          .generation = cache_generation_new(),
                          .sync = sync_status_new(),
+                         .metrics = metrics_new(s.workers + write_through),
                          .instance = instance,
                          .write_through = write_through,
                          .rolls_key = rolls_key,
@@ -231,6 +233,8 @@ int main(int argc, char **argv)
     reference_build(rs, &reference);
     if (rt.generation == NULL)
         log_warn("no shared memory for the read cache: reads go to SQLite every time");
+    if (rt.metrics == NULL)
+        log_warn("no shared memory for /metrics: it serves the sync gauges only");
     if (rt.sync == NULL) {
         fprintf(stderr, "character-server: no shared memory for the sync status\n");
         rc = 1;

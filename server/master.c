@@ -3,6 +3,8 @@
  */
 #include "server/master.h"
 
+#include "server/metrics.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -69,6 +71,7 @@ static void spawn(struct slot *sl, int index, const struct runtime *rt, const si
     }
     sl->pid = pid;
     sl->started = now_s();
+    metrics_child_started(rt->metrics);
     log_info("%s %d started (pid %d)", role_of(index), index, (int)pid);
 }
 

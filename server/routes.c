@@ -22,15 +22,18 @@
 #include "rules/dice.h"
 #include "rules/rollid.h"
 #include "server/charjson.h"
+#include "server/campaigns.h"
+#include "server/compat.h"
+#include "server/equipment.h"
 #include "server/http.h"
+#include "server/metrics.h"
 #include "server/openapi.h"
 #include "server/problem.h"
+#include "server/query.h"
 #include "storage/store.h"
 #define REQUEST_ID_MAX 128
 
-/* routes.c's own flag beside router.h's: the handler checks If-Match against the
- * stored character before it parses the body (API.md: 412 comes before 400/413/422). */
-#define ROUTE_PRECONDITIONS (1u << 16)
+/* ROUTE_PRECONDITIONS: see routes.h. */
 
 static void on_healthz(struct route_ctx *rc);
 static void on_readyz(struct route_ctx *rc);
@@ -52,6 +55,7 @@ static const struct route route_table[] = {
     {"GET", "/healthz", on_healthz, ROUTE_PUBLIC},
     {"GET", "/readyz", on_readyz, ROUTE_PUBLIC},
     {"GET", "/openapi.json", on_openapi, 0},
+    {"GET", "/metrics", metrics_on_scrape, 0},
     {"POST", "/v1/characters", on_character_create, ROUTE_WRITE | ROUTE_JSON_BODY},
     {"GET", "/v1/characters", on_character_list, 0},
     {"POST", "/v1/characters/validate", on_character_validate, ROUTE_JSON_BODY},
@@ -70,6 +74,36 @@ static const struct route route_table[] = {
     {"GET", "/api/2014/classes/{index}/levels", on_reference, ROUTE_REFERENCE},
     {"GET", "/api/2014/classes/{index}/levels/{level}", on_reference, ROUTE_REFERENCE},
     {"POST", "/v1/rolls/ability-scores", on_roll_ability_scores, ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL},
+    /* equipment and campaigns: server/equipment.c, server/campaigns.c */
+    {"GET", "/v1/equipment-library", equipment_on_library, 0},
+    {"POST", "/v1/equipment", equipment_on_create, ROUTE_WRITE | ROUTE_JSON_BODY},
+    {"GET", "/v1/equipment", equipment_on_list, 0},
+    {"GET", "/v1/equipment/{id}", equipment_on_get, 0},
+    {"PUT", "/v1/equipment/{id}", equipment_on_put, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"PATCH", "/v1/equipment/{id}", equipment_on_patch,
+     ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_MERGE_PATCH | ROUTE_PRECONDITIONS},
+    {"DELETE", "/v1/equipment/{id}", equipment_on_delete, ROUTE_WRITE | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/campaigns", campaigns_on_create, ROUTE_WRITE | ROUTE_JSON_BODY},
+    {"GET", "/v1/campaigns", campaigns_on_list, 0},
+    {"GET", "/v1/campaigns/{id}", campaigns_on_get, 0},
+    {"PUT", "/v1/campaigns/{id}", campaigns_on_put, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"PATCH", "/v1/campaigns/{id}", campaigns_on_patch,
+     ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_MERGE_PATCH | ROUTE_PRECONDITIONS},
+    {"DELETE", "/v1/campaigns/{id}", campaigns_on_delete, ROUTE_WRITE | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/campaigns/{id}/equip", campaigns_on_equip, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/campaigns/{id}/unequip", campaigns_on_unequip, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/campaigns/{id}/pack", campaigns_on_pack, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/campaigns/{id}/hp", campaigns_on_hp, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    {"POST", "/v1/campaigns/{id}/xp", campaigns_on_xp, ROUTE_WRITE | ROUTE_JSON_BODY | ROUTE_PRECONDITIONS},
+    /* the original Flask API's routes and shapes: server/compat.c */
+    {"GET", "/character", compat_on_character_get, 0},
+    {"POST", "/character", compat_on_character_post, ROUTE_WRITE | ROUTE_JSON_BODY},
+    {"GET", "/equipment", compat_on_equipment_get, 0},
+    {"POST", "/equipment", compat_on_equipment_post, ROUTE_WRITE | ROUTE_JSON_BODY},
+    {"GET", "/equipment-library", compat_on_library, 0},
+    {"GET", "/campaign", compat_on_campaign_get, 0},
+    {"POST", "/campaign", compat_on_campaign_post, ROUTE_WRITE},
+    {"PUT", "/campaign", compat_on_campaign_put, ROUTE_WRITE | ROUTE_JSON_BODY},
 };
 
 const struct route *routes_table(size_t *n)
@@ -271,7 +305,6 @@ static void on_openapi(struct route_ctx *rc)
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 500
-#define QUERY_VALUE_MAX 400 /* bytes of one decoded query value */
 #define CURSOR_TEXT_MAX 64  /* base64url of a uuid is 48 characters */
 
 /* The table policy of this request: rules.* settings, the runtime's roll key, now. */
@@ -319,6 +352,7 @@ static void finish_write(struct route_ctx *rc, int status, long long seq, long l
                          const char *text, size_t len)
 {
     h2o_req_t *req = rc->req;
+    metrics_character_write(status); /* committed: counted whether HarperDB has it yet or not */
     if (seq <= 0) {
         send_write(req, status, "off", text, len);
         return;
@@ -817,37 +851,6 @@ static void on_character_random(struct route_ctx *rc)
 
 /* ---- GET /v1/characters: filters and cursor pagination ------------------------- */
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                                                                          : -1;
-}
-
-/* Percent-decode s[0..len) ('+' is a space) into out[0..max]; the length, or -1 when malformed or too long. */
-static long query_decode(const char *s, size_t len, char *out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0' || n >= max)
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return (long)n;
-}
-
 /* Append s percent-encoded (RFC 3986 unreserved kept) to buf. */
 static size_t query_encode(char *buf, size_t at, size_t size, const char *s)
 {
@@ -867,17 +870,6 @@ static size_t query_encode(char *buf, size_t at, size_t size, const char *s)
     return at;
 }
 
-/* 1 when s is valid UTF-8 without control characters. */
-static int utf8_ok(const char *s, size_t len)
-{
-    json_t *j = json_stringn(s, len); /* jansson checks UTF-8 */
-    int ok = j != NULL;
-    json_decref(j);
-    for (size_t i = 0; ok && i < len; i++)
-        ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
-    return ok;
-}
-
 struct list_query {
     char race[CHARJSON_SLUG_MAX + 1], class_[CHARJSON_SLUG_MAX + 1], name[QUERY_VALUE_MAX + 1];
     int has_race, has_class, has_name, level, limit;
@@ -885,38 +877,63 @@ struct list_query {
     int has_after;
 };
 
-/* Parse the query string into *q, reporting every bad parameter in v. */
+/* A parameter name for a field path and messages: at most 48 bytes, cut on a character boundary. */
+static void list_query_field(char *out, size_t size, const char *key, size_t len)
+{
+    size_t n = len > 48 ? 48 : len;
+    while (n > 0 && n < len && ((unsigned char)key[n] & 0xc0) == 0x80)
+        n--;
+    snprintf(out, size, "%.*s", (int)n, key);
+}
+
+/*
+ * Parse the query string (server/query.h) into *q, reporting every bad
+ * parameter in v: unknown names (named), repeated known names, values that are
+ * not text or out of range, over-long queries and too many parameters.
+ */
 static void list_query_parse(h2o_req_t *req, struct list_query *q, struct violations *v)
 {
+    static const char *const known[] = {"race", "class", "name", "level", "limit", "cursor"};
     memset(q, 0, sizeof(*q));
     q->limit = LIST_LIMIT_DEFAULT;
     if (req->query_at == SIZE_MAX)
         return;
-    const char *s = req->path.base + req->query_at + 1;
-    size_t len = req->path.len - req->query_at - 1;
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && s[j] != '&')
-            j++;
-        size_t eq = i;
-        while (eq < j && s[eq] != '=')
-            eq++;
-        char key[32], val[QUERY_VALUE_MAX + 1];
-        long klen = query_decode(s + i, eq - i, key, sizeof(key) - 1);
-        long vlen = eq < j ? query_decode(s + eq + 1, j - eq - 1, val, QUERY_VALUE_MAX) : 0;
-        if (eq >= j)
-            val[0] = '\0';
-        i = j + 1;
-        if (klen == 0 && vlen == 0)
-            continue; /* "&&" */
-        if (klen < 0 || !utf8_ok(key, (size_t)klen)) {
-            violations_add(v, "", "unknown_field", "a query parameter name is not valid");
+    struct query *qs = h2o_mem_alloc_pool(&req->pool, sizeof(*qs));
+    struct err e = {0};
+    if (query_parse(qs, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &e) != 0)
+        violations_add(v, "", qs->too_many ? "too_many" : "too_long", "%s", e.msg);
+    unsigned seen = 0;
+    for (size_t i = 0; i < qs->n; i++) {
+        const struct query_param *p = &qs->params[i];
+        const char *key = p->key, *val = p->value;
+        size_t vlen = p->value_len;
+        if (p->key_problem != QUERY_OK && p->key_problem != QUERY_TOO_LONG) {
+            violations_add(v, "", "unknown_field", "a query parameter name %s", query_problem_text(p->key_problem));
             continue;
         }
-        if (vlen < 0 || !utf8_ok(val, (size_t)vlen)) {
-            violations_add(v, key, "out_of_range", "%s is not valid text (or longer than %d bytes)", key,
-                           QUERY_VALUE_MAX);
+        size_t k = 0;
+        while (k < sizeof(known) / sizeof(known[0]) && (p->key_problem != QUERY_OK || strcmp(known[k], key) != 0))
+            k++;
+        if (k == sizeof(known) / sizeof(known[0])) {
+            char field[64];
+            list_query_field(field, sizeof(field), key, p->key_len);
+            violations_add(v, field, "unknown_field",
+                           "unknown query parameter \"%s\"; known: race, class, level, name, limit, cursor", field);
+            continue;
+        }
+        if (seen & (1u << k)) {
+            if (!(seen & (1u << (k + 8)))) /* one report per name */
+                violations_add(v, key, "duplicate", "%s is given more than once; give it once", key);
+            seen |= 1u << (k + 8);
+            continue;
+        }
+        seen |= 1u << k;
+        if (p->value_problem == QUERY_TOO_LONG) {
+            violations_add(v, key, "too_long", "%s is longer than %d bytes", key, QUERY_VALUE_MAX);
+            continue;
+        }
+        if (p->value_problem != QUERY_OK) {
+            violations_add(v, key, "out_of_range", "%s %s", key, query_problem_text(p->value_problem));
             continue;
         }
         char *end;
@@ -927,14 +944,14 @@ static void list_query_parse(h2o_req_t *req, struct list_query *q, struct violat
                                CHARJSON_SLUG_MAX);
                 continue;
             }
-            memcpy(dst, val, (size_t)vlen + 1);
+            memcpy(dst, val, vlen + 1);
             *(key[0] == 'r' ? &q->has_race : &q->has_class) = 1;
         } else if (strcmp(key, "name") == 0) {
             if (vlen == 0) {
                 violations_add(v, key, "required", "name must not be empty");
                 continue;
             }
-            memcpy(q->name, val, (size_t)vlen + 1);
+            memcpy(q->name, val, vlen + 1);
             q->has_name = 1;
         } else if (strcmp(key, "level") == 0 || strcmp(key, "limit") == 0) {
             long n = vlen > 0 && vlen <= 4 && val[0] >= '0' && val[0] <= '9' ? strtol(val, &end, 10) : -1;
@@ -945,11 +962,11 @@ static void list_query_parse(h2o_req_t *req, struct list_query *q, struct violat
                 continue;
             }
             *(is_level ? &q->level : &q->limit) = (int)n;
-        } else if (strcmp(key, "cursor") == 0) {
+        } else { /* cursor */
             unsigned char bin[IDS_UUID_LEN + 1];
             size_t blen = 0;
             if (vlen == 0 || vlen > CURSOR_TEXT_MAX ||
-                sodium_base642bin(bin, sizeof(bin), val, (size_t)vlen, NULL, &blen, NULL,
+                sodium_base642bin(bin, sizeof(bin), val, vlen, NULL, &blen, NULL,
                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
                 blen != IDS_UUID_LEN || !ids_is_uuid((const char *)bin, blen)) {
                 violations_add(v, "cursor", "invalid", "cursor is not one this server gave out");
@@ -958,14 +975,6 @@ static void list_query_parse(h2o_req_t *req, struct list_query *q, struct violat
             memcpy(q->after, bin, IDS_UUID_LEN);
             q->after[IDS_UUID_LEN] = '\0';
             q->has_after = 1;
-        } else {
-            char field[64];
-            size_t n = (size_t)klen > 48 ? 48 : (size_t)klen;
-            while (n > 0 && n < (size_t)klen && ((unsigned char)key[n] & 0xc0) == 0x80)
-                n--;
-            snprintf(field, sizeof(field), "%.*s", (int)n, key);
-            violations_add(v, field, "unknown_field",
-                           "unknown query parameter \"%s\"; known: race, class, level, name, limit, cursor", field);
         }
     }
 }
@@ -1020,8 +1029,8 @@ static void on_character_list(struct route_ctx *rc)
         problem_send(req, PROBLEM_VALIDATION, "the query is not valid", v);
         return;
     }
-    struct store_filter f = {q.has_race ? q.race : NULL, q.has_class ? q.class_ : NULL, q.level,
-                             q.has_name ? q.name : NULL};
+    struct store_filter f = {.race = q.has_race ? q.race : NULL, .class_ = q.has_class ? q.class_ : NULL,
+                             .level = q.level, .name_prefix = q.has_name ? q.name : NULL};
     struct list_page pg = {.limit = q.limit};
     long long count = 0;
     struct err e = {0};
@@ -1278,4 +1287,43 @@ static void on_reference(struct route_ctx *rc)
         return;
     }
     http_send(req, 200, "application/json", d->body, d->len);
+}
+
+/* ---- shared with the other resource handlers (see routes.h) ---------------------- */
+
+void routes_send_internal(struct route_ctx *rc, const struct err *e)
+{
+    send_internal(rc, e);
+}
+
+int routes_take_body(struct route_ctx *rc)
+{
+    return take_body(rc);
+}
+
+int routes_etag_matches(h2o_iovec_t list, const char *etag)
+{
+    return etag_matches(list, etag);
+}
+
+int routes_check_if_match(struct route_ctx *rc, const char *etag)
+{
+    struct stored st = {.etag = etag};
+    return check_if_match(rc, &st);
+}
+
+void routes_finish_write(struct route_ctx *rc, int status, long long seq, long long version, const char *id,
+                         const char *text, size_t len)
+{
+    finish_write(rc, status, seq, version, id, text, len);
+}
+
+int routes_refuse_unknown_fields(struct route_ctx *rc, const char *const *allowed)
+{
+    return refuse_unknown_fields(rc, allowed);
+}
+
+json_t *routes_merge_patch(json_t *target, const json_t *patch)
+{
+    return merge_patch(target, patch);
 }

@@ -23,7 +23,7 @@ enum sync_msg_type { SYNC_PUSH = 1, SYNC_ACK = 2, SYNC_FETCH = 3, SYNC_FETCHED =
 struct sync_msg {
     uint32_t type;
     uint32_t ok;          /* ACK: 1 pushed; FETCHED: 1 found and stored, 0 not in HarperDB */
-    int64_t seq;          /* PUSH/ACK: the outbox row */
+    int64_t seq;          /* PUSH/ACK: the outbox row; FETCH/FETCHED: the store kind (enum store_kind) */
     int64_t version;      /* PUSH/ACK: the version written */
     char id[40];          /* the resource id */
 };

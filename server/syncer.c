@@ -6,6 +6,7 @@
 #include "server/syncer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,13 @@ struct waiter {
     int fd;
 };
 
+/* Where pulling one table has got to. */
+struct pull_state {
+    double watermark;   /* newest __updatedtime__ pulled */
+    double delete_mark; /* newest audit-log timestamp read for deletes */
+    size_t page;        /* records per pull page (adapts; see pull_upserts) */
+};
+
 struct syncer {
     const struct runtime *rt;
     struct store *store;
@@ -50,9 +58,7 @@ struct syncer {
     struct waiter waiters[MAX_WAITERS];
     size_t nwaiters;
     int64_t push_due, pull_due, backoff_ms;
-    double watermark;           /* newest __updatedtime__ pulled */
-    double delete_mark;         /* newest audit-log timestamp read for deletes */
-    size_t page;                /* records per pull page (adapts; see pull_upserts) */
+    struct pull_state pulls[STORE_KINDS]; /* by enum store_kind: each table has its own watermarks */
     int64_t last_report_ms;     /* last outage line in the log */
     int schema_ready;           /* HarperDB has had the migrations applied by this process */
 };
@@ -82,6 +88,25 @@ static const struct resource *resource_of(const char *name)
         if (strcmp(resources[i].name, name) == 0)
             return &resources[i];
     return NULL;
+}
+
+/* The HarperDB table of store kind k (every kind has one in `resources`). */
+static const struct resource *table_of(enum store_kind k)
+{
+    return resource_of(store_kind_resource(k));
+}
+
+/*
+ * The outbox_state key of kind k's watermark `what` ("pull_watermark" or
+ * "delete_watermark"): characters keep the names they always had, the other
+ * kinds add ":" and their resource.
+ */
+static void mark_key(enum store_kind k, const char *what, char *out, size_t outlen)
+{
+    if (k == STORE_CHARACTERS)
+        snprintf(out, outlen, "%s", what);
+    else
+        snprintf(out, outlen, "%s:%s", what, store_kind_resource(k));
 }
 
 static void on_signal(int sig)
@@ -306,11 +331,22 @@ static const char *index_of(json_t *rec, const char *key)
     return json_string_value(v);
 }
 
+/* A finite number 0..max from a record's member, else 0 (records written elsewhere are not trusted). */
+static double bounded_number(json_t *rec, const char *key, double max)
+{
+    double x = json_number_value(json_object_get(rec, key));
+    return isfinite(x) && x >= 0 && x <= max ? x : 0;
+}
+
 /*
- * A HarperDB record into a stored character (document without HarperDB's
- * and the sync's own fields), its list columns read from the record.
+ * A HarperDB record into a stored row of kind k (the document without
+ * HarperDB's and the sync's own fields), its list columns read from the
+ * record: a character's race, class, level and roll nonce, an equipment
+ * item's name, type, cost and weight, a campaign's character id. Records
+ * without an id and an integer version (rows loaded from CSV) are not ours
+ * and are skipped.
  */
-static int store_remote(struct syncer *y, json_t *rec, int *applied)
+static int store_remote(struct syncer *y, enum store_kind k, json_t *rec, int *applied)
 {
     json_t *doc = json_deep_copy(rec);
     const char *instance_v = json_string_value(json_object_get(rec, "instance"));
@@ -340,15 +376,24 @@ static int store_remote(struct syncer *y, json_t *rec, int *applied)
         .etag = etag,
         .document = text,
         .document_len = strlen(text),
-        .race = index_of(rec, "race"),
-        .class_ = index_of(rec, "class"),
-        .level = json_is_integer(level) && json_integer_value(level) > 0 && json_integer_value(level) <= 1000
-                     ? (int)json_integer_value(level)
-                     : 0,
-        .roll_nonce = nonce != NULL && nonce[0] != '\0' && strlen(nonce) <= 128 ? nonce : NULL,
     };
+    if (k == STORE_CHARACTERS) {
+        r.race = index_of(rec, "race");
+        r.class_ = index_of(rec, "class");
+        r.level = json_is_integer(level) && json_integer_value(level) > 0 && json_integer_value(level) <= 1000
+                      ? (int)json_integer_value(level)
+                      : 0;
+        r.roll_nonce = nonce != NULL && nonce[0] != '\0' && strlen(nonce) <= 128 ? nonce : NULL;
+    } else if (k == STORE_EQUIPMENT) {
+        r.equip_type = json_string_value(json_object_get(doc, "equip_type"));
+        r.base_cost = bounded_number(doc, "base_cost", 1e12);
+        r.weight = bounded_number(doc, "weight", 1e12);
+    } else if (k == STORE_CAMPAIGNS) {
+        r.name = NULL;
+        r.character_id = json_string_value(json_object_get(doc, "character_id"));
+    }
     struct err e = {0};
-    int rc = store_character_put_remote(y->store, &r, instance, applied, &e);
+    int rc = store_doc_put_remote(y->store, k, &r, instance, applied, &e);
     if (rc != 0)
         log_error("syncer: %s", e.msg);
     free(text);
@@ -364,14 +409,23 @@ static void save_double(struct syncer *y, const char *key, double v)
     outbox_state_set(y->store, key, buf, &e);
 }
 
-/* One page of records changed after the watermark, oldest first, at most `limit`. */
-static int pull_page(struct syncer *y, size_t limit, json_t **found, struct err *e)
+/* Save kind k's watermark `what` (see mark_key). */
+static void save_mark(struct syncer *y, enum store_kind k, const char *what, double v)
 {
+    char key[64];
+    mark_key(k, what, key, sizeof(key));
+    save_double(y, key, v);
+}
+
+/* One page of kind k's records changed after its watermark, oldest first, at most `limit`. */
+static int pull_page(struct syncer *y, enum store_kind k, size_t limit, json_t **found, struct err *e)
+{
+    const struct resource *t = table_of(k);
     json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}, s:I, s:[{s:s, s:s, s:f}]}", "operation",
-                           "search_by_conditions", "schema", CHAR_SCHEMA, "table", CHAR_TABLE, "operator", "and",
+                           "search_by_conditions", "schema", t->schema, "table", t->table, "operator", "and",
                            "get_attributes", "*", "sort", "attribute", "__updatedtime__", "limit", (json_int_t)limit,
                            "conditions", "search_attribute", "__updatedtime__", "search_type", "greater_than",
-                           "search_value", y->watermark);
+                           "search_value", y->pulls[k].watermark);
     int rc = harper_op(y->h, op, found, e);
     json_decref(op);
     return rc;
@@ -383,21 +437,23 @@ static double updated_time(json_t *rec)
 }
 
 /*
- * Upserts made elsewhere since the watermark, page by page. HarperDB gives all
- * records of one upsert the same __updatedtime__, so a full page may end inside
- * such a group: its last timestamp is left for the next page (re-reading is
- * harmless: older-or-equal versions are ignored), and a page that is one group
- * only is fetched again larger. Pages are small because records can be large
- * (up to the body limit each) and the client refuses replies over 64 MiB; a
- * reply that is still too large halves the page. *changed counts new rows.
+ * Upserts of kind k made elsewhere since its watermark, page by page. HarperDB
+ * gives all records of one upsert the same __updatedtime__, so a full page may
+ * end inside such a group: its last timestamp is left for the next page
+ * (re-reading is harmless: older-or-equal versions are ignored), and a page
+ * that is one group only is fetched again larger. Pages are small because
+ * records can be large (up to the body limit each) and the client refuses
+ * replies over 64 MiB; a reply that is still too large halves the page.
+ * *changed counts new rows.
  */
-static int pull_upserts(struct syncer *y, size_t *changed, struct err *e)
+static int pull_upserts(struct syncer *y, enum store_kind k, size_t *changed, struct err *e)
 {
+    struct pull_state *ps = &y->pulls[k];
     for (int pages = 0; pages < 1000; pages++) {
         json_t *found = NULL;
-        int rc = pull_page(y, y->page, &found, e);
-        if (rc == ERR_IO && y->page > 1) { /* reply too large: smaller pages */
-            y->page /= 2;
+        int rc = pull_page(y, k, ps->page, &found, e);
+        if (rc == ERR_IO && ps->page > 1) { /* reply too large: smaller pages */
+            ps->page /= 2;
             pages--;
             continue;
         }
@@ -406,33 +462,33 @@ static int pull_upserts(struct syncer *y, size_t *changed, struct err *e)
         size_t n = json_array_size(found), i;
         json_t *rec;
         double last = n > 0 ? updated_time(json_array_get(found, n - 1)) : 0;
-        int full = n >= y->page;
+        int full = n >= ps->page;
         int single_group = full && updated_time(json_array_get(found, 0)) == last;
         if (single_group) {
             json_decref(found);
-            if (y->page >= PULL_PAGE_MAX)
+            if (ps->page >= PULL_PAGE_MAX)
                 return err_set(e, ERR_IO, "more than %d records share one update time", PULL_PAGE_MAX);
-            y->page *= 4; /* one upsert bigger than a page: read it whole */
+            ps->page *= 4; /* one upsert bigger than a page: read it whole */
             continue;
         }
-        double mark = y->watermark;
+        double mark = ps->watermark;
         json_array_foreach(found, i, rec) {
             double t = updated_time(rec);
             if (full && t == last)
                 break; /* this group may continue on the next page */
             int applied = 0;
-            store_remote(y, rec, &applied);
+            store_remote(y, k, rec, &applied);
             *changed += (size_t)applied;
             if (t > mark)
                 mark = t;
         }
         json_decref(found);
-        if (mark > y->watermark) {
-            y->watermark = mark;
-            save_double(y, "pull_watermark", mark);
+        if (mark > ps->watermark) {
+            ps->watermark = mark;
+            save_mark(y, k, "pull_watermark", mark);
         }
-        if (y->page > PULL_PAGE && !full)
-            y->page = PULL_PAGE;
+        if (ps->page > PULL_PAGE && !full)
+            ps->page = PULL_PAGE;
         if (!full)
             return 0;
     }
@@ -440,59 +496,64 @@ static int pull_upserts(struct syncer *y, size_t *changed, struct err *e)
 }
 
 /*
- * Deletes made elsewhere since the delete watermark (its own: the audit log and
- * the upsert pages advance at different paces), from HarperDB's audit log. The
- * watermark moves only after a successful read.
+ * Deletes of kind k made elsewhere since its delete watermark (its own: the
+ * audit log and the upsert pages advance at different paces), from HarperDB's
+ * audit log. The watermark moves only after a successful read.
  */
-static int pull_deletes(struct syncer *y, size_t *changed, struct err *e)
+static int pull_deletes(struct syncer *y, enum store_kind k, size_t *changed, struct err *e)
 {
-    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[f]}", "operation", "read_audit_log", "schema", CHAR_SCHEMA,
-                           "table", CHAR_TABLE, "search_type", "timestamp", "search_values", y->delete_mark);
+    struct pull_state *ps = &y->pulls[k];
+    const struct resource *t = table_of(k);
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[f]}", "operation", "read_audit_log", "schema", t->schema,
+                           "table", t->table, "search_type", "timestamp", "search_values", ps->delete_mark);
     json_t *log = NULL;
     int rc = harper_op(y->h, op, &log, e);
     json_decref(op);
     if (rc != 0)
         return rc;
-    double mark = y->delete_mark;
+    double mark = ps->delete_mark;
     size_t i;
     json_t *entry;
     json_array_foreach(log, i, entry) {
-        double t = json_number_value(json_object_get(entry, "timestamp"));
-        if (t > mark)
-            mark = t;
+        double ts = json_number_value(json_object_get(entry, "timestamp"));
+        if (ts > mark)
+            mark = ts;
         const char *what = json_string_value(json_object_get(entry, "operation"));
-        if (what == NULL || strcmp(what, "delete") != 0 || t <= y->delete_mark)
+        if (what == NULL || strcmp(what, "delete") != 0 || ts <= ps->delete_mark)
             continue;
-        size_t k;
+        size_t j;
         json_t *hv;
-        json_array_foreach(json_object_get(entry, "hash_values"), k, hv) {
+        json_array_foreach(json_object_get(entry, "hash_values"), j, hv) {
             struct err e2;
-            if (json_is_string(hv) && store_character_delete_remote(y->store, json_string_value(hv), &e2) == 0)
+            if (json_is_string(hv) && store_doc_delete_remote(y->store, k, json_string_value(hv), &e2) == 0)
                 (*changed)++;
         }
     }
     json_decref(log);
-    if (mark > y->delete_mark) {
-        y->delete_mark = mark;
-        save_double(y, "delete_watermark", mark);
+    if (mark > ps->delete_mark) {
+        ps->delete_mark = mark;
+        save_mark(y, k, "delete_watermark", mark);
     }
     return 0;
 }
 
-/* Changes made elsewhere: upserts, then deletes. */
+/* Changes made elsewhere: for each kind (characters, equipment, campaigns) its upserts, then its deletes. */
 static int pull(struct syncer *y)
 {
     struct err e = {0};
     size_t changed = 0;
+    int rc = 0;
     y->rt->sync->busy_since_ms = sync_now_ms();
-    int rc = pull_upserts(y, &changed, &e);
-    if (rc == 0)
-        rc = pull_deletes(y, &changed, &e);
-    y->rt->sync->busy_since_ms = 0;
-    if (rc == ERR_NOT_FOUND) { /* no table yet: nothing to pull, and the next push prepares it */
-        y->schema_ready = 0;
-        return 0;
+    for (int k = 0; k < STORE_KINDS && rc == 0; k++) {
+        rc = pull_upserts(y, (enum store_kind)k, &changed, &e);
+        if (rc == 0)
+            rc = pull_deletes(y, (enum store_kind)k, &changed, &e);
+        if (rc == ERR_NOT_FOUND) { /* no table yet: nothing to pull, and the next push prepares it */
+            y->schema_ready = 0;
+            rc = 0;
+        }
     }
+    y->rt->sync->busy_since_ms = 0;
     if (rc != 0) {
         if (y->rt->sync->harper != SYNC_DEGRADED)
             log_warn("syncer: HarperDB pull failed: %s", e.msg);
@@ -505,12 +566,13 @@ static int pull(struct syncer *y)
     return 0;
 }
 
-/* Read-through: bring `id` from HarperDB into SQLite. 1 found, 0 absent, -1 failure. */
-static int fetch(struct syncer *y, const char *id)
+/* Read-through: bring row `id` of kind k from HarperDB into SQLite. 1 found, 0 absent, -1 failure. */
+static int fetch(struct syncer *y, enum store_kind k, const char *id)
 {
+    const struct resource *t = table_of(k);
     json_t *ids = json_pack("[s]", id), *found = NULL;
     struct err e = {0};
-    int rc = harper_search_by_hash(y->h, CHAR_SCHEMA, CHAR_TABLE, ids, &found, &e);
+    int rc = harper_search_by_hash(y->h, t->schema, t->table, ids, &found, &e);
     json_decref(ids);
     if (rc == ERR_NOT_FOUND)
         return 0;
@@ -521,7 +583,12 @@ static int fetch(struct syncer *y, const char *id)
     int result = 0;
     if (json_array_size(found) > 0) {
         int applied = 0;
-        result = store_remote(y, json_array_get(found, 0), &applied) == 0 ? 1 : -1;
+        json_t *rec = json_array_get(found, 0);
+        /* A row without a version (loaded from CSV) is not a document: absent for a GET. */
+        if (!json_is_integer(json_object_get(rec, "version")))
+            result = 0;
+        else
+            result = store_remote(y, k, rec, &applied) == 0 ? 1 : -1;
     }
     json_decref(found);
     return result;
@@ -552,7 +619,9 @@ static void on_message(struct syncer *y, int fd, const struct sync_msg *m)
         id[sizeof(m->id)] = '\0';
         struct sync_msg r = {.type = SYNC_FETCHED};
         snprintf(r.id, sizeof(r.id), "%.39s", id);
-        r.ok = fetch(y, id) == 1;
+        /* seq names the store kind (0: characters, as workers before kinds sent it) */
+        r.seq = m->seq;
+        r.ok = m->seq >= 0 && m->seq < STORE_KINDS && fetch(y, (enum store_kind)m->seq, id) == 1;
         send_msg(fd, &r);
     }
 }
@@ -593,16 +662,21 @@ int syncer_run(const struct runtime *rt)
         return 3;
     }
     snprintf(y.instance, sizeof(y.instance), "%s", rt->instance);
-    char wm[64];
-    y.page = PULL_PAGE;
-    if (outbox_state_get(y.store, "pull_watermark", wm, sizeof(wm), &e) == 0)
-        y.watermark = strtod(wm, NULL);
-    /* A new instance has no old rows to delete: read deletes from now on, not 3 days of audit log. */
-    if (outbox_state_get(y.store, "delete_watermark", wm, sizeof(wm), &e) == 0) {
-        y.delete_mark = strtod(wm, NULL);
-    } else {
-        y.delete_mark = (double)sync_now_ms();
-        save_double(&y, "delete_watermark", y.delete_mark);
+    for (int k = 0; k < STORE_KINDS; k++) {
+        struct pull_state *ps = &y.pulls[k];
+        char wm[64], key[64];
+        ps->page = PULL_PAGE;
+        mark_key((enum store_kind)k, "pull_watermark", key, sizeof(key));
+        if (outbox_state_get(y.store, key, wm, sizeof(wm), &e) == 0)
+            ps->watermark = strtod(wm, NULL);
+        /* A new instance has no old rows to delete: read deletes from now on, not 3 days of audit log. */
+        mark_key((enum store_kind)k, "delete_watermark", key, sizeof(key));
+        if (outbox_state_get(y.store, key, wm, sizeof(wm), &e) == 0) {
+            ps->delete_mark = strtod(wm, NULL);
+        } else {
+            ps->delete_mark = (double)sync_now_ms();
+            save_double(&y, key, ps->delete_mark);
+        }
     }
     if (open_listener(&y) != 0)
         return 3;

@@ -44,7 +44,7 @@ static void on_answer(struct synclink *l, const struct sync_msg *m)
     uint32_t want = m->type == SYNC_ACK ? SYNC_PUSH : SYNC_FETCH;
     for (h2o_linklist_t *n = l->waiting.next; n != &l->waiting; n = n->next) {
         struct sync_wait *w = H2O_STRUCT_FROM_MEMBER(struct sync_wait, link, n);
-        if (w->type != want || strncmp(w->id, m->id, sizeof(w->id)) != 0 || (want == SYNC_PUSH && w->seq != m->seq))
+        if (w->type != want || strncmp(w->id, m->id, sizeof(w->id)) != 0 || w->seq != m->seq)
             continue;
         finish(w, m->ok ? SYNC_DONE : SYNC_ABSENT);
         return;
@@ -140,12 +140,18 @@ void synclink_push(struct synclink *l, struct sync_wait *w, int64_t seq, int64_t
 
 void synclink_fetch(struct synclink *l, struct sync_wait *w, const char *id, sync_wait_cb cb, void *data)
 {
+    synclink_fetch_kind(l, w, 0, id, cb, data);
+}
+
+void synclink_fetch_kind(struct synclink *l, struct sync_wait *w, int kind, const char *id, sync_wait_cb cb,
+                         void *data)
+{
     w->type = SYNC_FETCH;
-    w->seq = 0;
+    w->seq = kind;
     snprintf(w->id, sizeof(w->id), "%s", id);
     w->cb = cb;
     w->data = data;
-    struct sync_msg m = {.type = SYNC_FETCH};
+    struct sync_msg m = {.type = SYNC_FETCH, .seq = kind};
     snprintf(m.id, sizeof(m.id), "%s", id);
     start(l, w, &m);
 }

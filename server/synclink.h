@@ -51,8 +51,12 @@ void synclink_init(struct synclink *l, h2o_loop_t *loop, pid_t master, uint64_t 
 void synclink_push(struct synclink *l, struct sync_wait *w, int64_t seq, int64_t version, const char *id,
                    sync_wait_cb cb, void *data);
 
-/* Ask the syncer to bring `id` from HarperDB into SQLite; cb as above (SYNC_DONE found, SYNC_ABSENT not there). */
+/* Ask the syncer to bring character `id` from HarperDB into SQLite; cb as above (SYNC_DONE found, SYNC_ABSENT not there). */
 void synclink_fetch(struct synclink *l, struct sync_wait *w, const char *id, sync_wait_cb cb, void *data);
+
+/* synclink_fetch for a row of store kind `kind` (enum store_kind: characters, equipment, campaigns). */
+void synclink_fetch_kind(struct synclink *l, struct sync_wait *w, int kind, const char *id, sync_wait_cb cb,
+                         void *data);
 
 /* Complete every waiter with SYNC_UNREACHABLE and close the socket. */
 void synclink_close(struct synclink *l);

@@ -21,6 +21,8 @@
 #include "server/synclink.h"
 #include "storage/store.h"
 
+struct metrics; /* server/metrics.h */
+
 /* What the master hands every child: all borrowed, set up before fork. */
 struct runtime {
     const struct settings *settings;
@@ -29,6 +31,7 @@ struct runtime {
     size_t nfds;
     uint64_t *generation;        /* shared write counter for the read caches */
     struct sync_status *sync;    /* shared syncer status (NULL when mmap failed) */
+    struct metrics *metrics;     /* shared /metrics counters, one slot per worker (NULL when mmap failed) */
     const char *instance;        /* this instance's id (sync_state "instance_id") */
     int write_through;           /* HarperDB configured: outbox + syncer */
     const unsigned char *rolls_key; /* 32 bytes signing roll ids (rules/rollid.h) */

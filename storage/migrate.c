@@ -4,7 +4,7 @@
  * migrate.h), validates them strictly and applies them to SQLite, recording each
  * applied file in schema_migrations.
  *
- * It owns the YAML reading (libyaml's event API, into a small tree that keeps
+ * It owns the YAML reading (through common/ydoc: a small tree that keeps
  * 1-based line/column for every node), the validation, the reading of the CSV
  * files `load` names (parsed by storage/csv.c when the migration is parsed, so
  * a bad file fails early, and hashed into the checksum), the typing and ids of
@@ -42,13 +42,13 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <yaml.h>
 
 #define INDEX_UNIQUE 2 /* migrate_attr.index: a UNIQUE index (see the note above) */
 
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "common/ydoc.h"
 #include "storage/csv.h"
 
 #ifdef PACKAGE_VERSION
@@ -172,218 +172,7 @@ out:
     return rc;
 }
 
-/* ------------------------------------------------------------------------- */
-/* The YAML tree.                                                            */
-
-enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
-
-struct ynode {
-    enum ykind kind;
-    int line, col; /* 1-based */
-    int plain;     /* a scalar written without quotes */
-    char *text;    /* scalar value, NUL-terminated (may hold other NULs: see len) */
-    size_t len;
-    struct ynode **kids; /* sequence items, or mapping keys and values alternating */
-    size_t nkids, cap;
-};
-
-struct loader {
-    yaml_parser_t parser;
-    const char *path;
-    const unsigned char *buf;
-    size_t len;
-    size_t nodes;
-    struct err *e;
-};
-
-static void node_free(struct ynode *n)
-{
-    if (n == NULL)
-        return;
-    for (size_t i = 0; i < n->nkids; i++)
-        node_free(n->kids[i]);
-    free(n->kids);
-    free(n->text);
-    free(n);
-}
-
-static void node_push(struct ynode *n, struct ynode *kid)
-{
-    if (n->nkids == n->cap) {
-        n->cap = n->cap ? n->cap * 2 : 8;
-        n->kids = xrealloc(n->kids, n->cap * sizeof(*n->kids));
-    }
-    n->kids[n->nkids++] = kid;
-}
-
-/* 1-based line and column of byte `offset` of the input. */
-static void offset_position(const unsigned char *buf, size_t len, size_t offset, size_t *line, size_t *col)
-{
-    size_t l = 1, c = 1;
-    for (size_t i = 0; i < offset && i < len; i++) {
-        if (buf[i] == '\n') {
-            l++;
-            c = 1;
-        } else {
-            c++;
-        }
-    }
-    *line = l;
-    *col = c;
-}
-
-/* Turn the parser's error into "PATH:LINE:COL: problem (context)". */
-static int yaml_fail(struct loader *ld)
-{
-    const yaml_parser_t *p = &ld->parser;
-    const char *problem = p->problem != NULL ? p->problem : "invalid yaml";
-    size_t line, col;
-
-    if (p->error == YAML_MEMORY_ERROR)
-        return err_set(ld->e, ERR_GENERIC, "%s: out of memory reading yaml", ld->path);
-    if (p->error == YAML_READER_ERROR) {
-        offset_position(ld->buf, ld->len, p->problem_offset, &line, &col);
-        if (p->problem_value != -1)
-            return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s (#%X)", ld->path, line, col, problem,
-                           (unsigned)p->problem_value);
-        return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s", ld->path, line, col, problem);
-    }
-    line = p->problem_mark.line + 1;
-    col = p->problem_mark.column + 1;
-    if (p->context != NULL)
-        return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s (%s at line %zu, column %zu)", ld->path, line, col, problem,
-                       p->context, (size_t)p->context_mark.line + 1, (size_t)p->context_mark.column + 1);
-    return err_set(ld->e, ERR_INVALID, "%s:%zu:%zu: %s", ld->path, line, col, problem);
-}
-
-static int next_event(struct loader *ld, yaml_event_t *ev)
-{
-    if (!yaml_parser_parse(&ld->parser, ev))
-        return yaml_fail(ld);
-    return 0;
-}
-
-/* Build the node that starts with `ev` (consumed) and everything inside it. */
-static int load_node(struct loader *ld, yaml_event_t *ev, int depth, struct ynode **out)
-{
-    struct ynode *n = NULL;
-    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-    int rc = 0;
-
-    *out = NULL;
-    if (++ld->nodes > MAX_NODES) {
-        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: more than %d yaml nodes", ld->path, line, col, MAX_NODES);
-        goto out;
-    }
-    if (depth > MAX_DEPTH) {
-        rc = err_set(ld->e, ERR_TOO_LARGE, "%s:%d:%d: yaml nested deeper than %d levels", ld->path, line, col,
-                     MAX_DEPTH);
-        goto out;
-    }
-    if (ev->type == YAML_ALIAS_EVENT) {
-        rc = err_set(ld->e, ERR_INVALID, "%s:%d:%d: yaml aliases (*%s) are not supported", ld->path, line, col,
-                     (const char *)ev->data.alias.anchor);
-        goto out;
-    }
-    if (ev->type != YAML_SCALAR_EVENT && ev->type != YAML_SEQUENCE_START_EVENT &&
-        ev->type != YAML_MAPPING_START_EVENT) {
-        rc = err_set(ld->e, ERR_GENERIC, "%s:%d:%d: unexpected yaml event %d", ld->path, line, col, (int)ev->type);
-        goto out;
-    }
-
-    n = xcalloc(1, sizeof(*n));
-    n->line = line;
-    n->col = col;
-    if (ev->type == YAML_SCALAR_EVENT) {
-        n->kind = Y_SCALAR;
-        n->text = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-        n->len = ev->data.scalar.length;
-        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        goto out;
-    }
-
-    yaml_event_type_t end = YAML_SEQUENCE_END_EVENT;
-    n->kind = Y_SEQ;
-    if (ev->type == YAML_MAPPING_START_EVENT) {
-        end = YAML_MAPPING_END_EVENT;
-        n->kind = Y_MAP;
-    }
-    for (;;) {
-        yaml_event_t child;
-        struct ynode *kid;
-        rc = next_event(ld, &child);
-        if (rc != 0)
-            goto out;
-        if (child.type == end) {
-            yaml_event_delete(&child);
-            break;
-        }
-        rc = load_node(ld, &child, depth + 1, &kid);
-        if (rc != 0)
-            goto out;
-        node_push(n, kid);
-    }
-
-out:
-    yaml_event_delete(ev);
-    if (rc != 0) {
-        node_free(n);
-        return rc;
-    }
-    *out = n;
-    return 0;
-}
-
-/* Read the one document of the stream into *root (NULL for an empty stream). */
-static int load_yaml(const char *path, const char *buf, size_t len, struct ynode **root, struct err *e)
-{
-    struct loader ld = {.path = path, .buf = (const unsigned char *)buf, .len = len, .e = e};
-    yaml_event_t ev;
-    int rc;
-
-    *root = NULL;
-    if (!yaml_parser_initialize(&ld.parser))
-        return err_set(e, ERR_GENERIC, "%s: cannot initialise the yaml parser", path);
-    yaml_parser_set_input_string(&ld.parser, ld.buf, len);
-
-    rc = next_event(&ld, &ev); /* stream start */
-    if (rc != 0)
-        goto out;
-    yaml_event_delete(&ev);
-    rc = next_event(&ld, &ev);
-    if (rc != 0)
-        goto out;
-    if (ev.type == YAML_STREAM_END_EVENT) {
-        yaml_event_delete(&ev);
-        goto out;
-    }
-    yaml_event_delete(&ev); /* document start */
-    rc = next_event(&ld, &ev);
-    if (rc != 0)
-        goto out;
-    rc = load_node(&ld, &ev, 1, root);
-    if (rc != 0)
-        goto out;
-    rc = next_event(&ld, &ev); /* document end */
-    if (rc != 0)
-        goto out;
-    yaml_event_delete(&ev);
-    rc = next_event(&ld, &ev);
-    if (rc != 0)
-        goto out;
-    if (ev.type != YAML_STREAM_END_EVENT)
-        rc = err_set(e, ERR_INVALID, "%s:%d:%d: a migration file holds one yaml document, found another", path,
-                     (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1);
-    yaml_event_delete(&ev);
-
-out:
-    yaml_parser_delete(&ld.parser);
-    if (rc != 0) {
-        node_free(*root);
-        *root = NULL;
-    }
-    return rc;
-}
+static const struct ydoc_limits limits = {MAX_DEPTH, MAX_NODES, "a migration file"};
 
 /* ------------------------------------------------------------------------- */
 /* Validation: the tree becomes migrate_ops; every problem is collected.     */
@@ -425,12 +214,12 @@ static struct shown show_text(const char *text, size_t len)
     return r;
 }
 
-static struct shown show(const struct ynode *n)
+static struct shown show(const struct ydoc_node *n)
 {
     struct shown r;
-    if (n->kind == Y_MAP) {
+    if (n->kind == YDOC_MAP) {
         snprintf(r.s, sizeof(r.s), "a mapping");
-    } else if (n->kind == Y_SEQ) {
+    } else if (n->kind == YDOC_SEQ) {
         snprintf(r.s, sizeof(r.s), "a sequence");
     } else if (n->plain && (n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
                             strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0)) {
@@ -441,11 +230,11 @@ static struct shown show(const struct ynode *n)
     return r;
 }
 
-static void bad(struct pctx *c, int code, const struct ynode *at, const char *fmt, ...)
+static void bad(struct pctx *c, int code, const struct ydoc_node *at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Record one problem, positioned at node `at` (or at the file when NULL). */
-static void bad(struct pctx *c, int code, const struct ynode *at, const char *fmt, ...)
+static void bad(struct pctx *c, int code, const struct ydoc_node *at, const char *fmt, ...)
 {
     if (c->nerrs++ == 0)
         c->code = code;
@@ -486,24 +275,24 @@ static int report(const struct pctx *c, struct err *e)
     return err_set(e, c->code, "%s", out);
 }
 
-static int is_null(const struct ynode *n)
+static int is_null(const struct ydoc_node *n)
 {
-    return n->kind == Y_SCALAR && n->plain &&
+    return n->kind == YDOC_SCALAR && n->plain &&
            (n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 || strcmp(n->text, "Null") == 0 ||
             strcmp(n->text, "NULL") == 0);
 }
 
-static int scalar_is(const struct ynode *n, const char *s)
+static int scalar_is(const struct ydoc_node *n, const char *s)
 {
-    return n->kind == Y_SCALAR && n->len == strlen(s) && memcmp(n->text, s, n->len) == 0;
+    return n->kind == YDOC_SCALAR && n->len == strlen(s) && memcmp(n->text, s, n->len) == 0;
 }
 
 /* Parse a YAML boolean (plain true/false, yes/no, on/off in lower, title or upper case). */
-static int parse_bool(const struct ynode *n, int *out)
+static int parse_bool(const struct ydoc_node *n, int *out)
 {
     static const char *yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
     static const char *no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-    if (n->kind != Y_SCALAR || !n->plain)
+    if (n->kind != YDOC_SCALAR || !n->plain)
         return -1;
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
         if (scalar_is(n, yes[i])) {
@@ -532,15 +321,15 @@ static int is_ident_text(const char *s, size_t len)
     return 1;
 }
 
-static int is_ident(const struct ynode *n)
+static int is_ident(const struct ydoc_node *n)
 {
-    return n->kind == Y_SCALAR && is_ident_text(n->text, n->len);
+    return n->kind == YDOC_SCALAR && is_ident_text(n->text, n->len);
 }
 
 /* Check that n names a `what` (table, schema, attribute); returns a copy or NULL after recording why not. */
-static char *take_ident(struct pctx *c, const struct ynode *n, const char *what, const char *where)
+static char *take_ident(struct pctx *c, const struct ydoc_node *n, const char *what, const char *where)
 {
-    if (n->kind != Y_SCALAR || is_null(n)) {
+    if (n->kind != YDOC_SCALAR || is_null(n)) {
         bad(c, ERR_INVALID, n, "%s name in %s must be a string, not %s", what, where, show(n).s);
         return NULL;
     }
@@ -559,7 +348,7 @@ static char *take_ident(struct pctx *c, const struct ynode *n, const char *what,
     return xstrndup(n->text, n->len);
 }
 
-static int parse_store(struct pctx *c, const struct ynode *n, const char *where, int *store)
+static int parse_store(struct pctx *c, const struct ydoc_node *n, const char *where, int *store)
 {
     if (scalar_is(n, "both"))
         *store = MIGRATE_STORE_BOTH;
@@ -577,16 +366,16 @@ static int parse_store(struct pctx *c, const struct ynode *n, const char *where,
 /* One key a mapping may hold; filled in by take_fields(). */
 struct field {
     const char *name;
-    const struct ynode *key, *val;
+    const struct ydoc_node *key, *val;
 };
 
 /* Sort the keys of `map` into `fields`, recording unknown, duplicate and non-string keys. */
-static void take_fields(struct pctx *c, const struct ynode *map, const char *where, struct field *fields, size_t nf)
+static void take_fields(struct pctx *c, const struct ydoc_node *map, const char *where, struct field *fields, size_t nf)
 {
     for (size_t i = 0; i + 1 < map->nkids; i += 2) {
-        const struct ynode *k = map->kids[i];
+        const struct ydoc_node *k = map->kids[i];
         size_t f;
-        if (k->kind != Y_SCALAR) {
+        if (k->kind != YDOC_SCALAR) {
             bad(c, ERR_INVALID, k, "keys in %s must be strings, not %s", where, show(k).s);
             continue;
         }
@@ -606,7 +395,7 @@ static void take_fields(struct pctx *c, const struct ynode *map, const char *whe
 
 /* Choose between "attributes" and its accepted misspelling "attibutes"; -1 when both are given. */
 static int pick_attributes(struct pctx *c, const struct field *right, const struct field *misspelt, const char *where,
-                           const struct ynode **out)
+                           const struct ydoc_node **out)
 {
     *out = right->val;
     if (misspelt->key == NULL)
@@ -657,7 +446,7 @@ static void push_op(struct pctx *c, struct migrate_op *op)
 }
 
 /* One attribute: a name, or {name, type, index, store} (names_only: just a name). */
-static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, int op_store, int names_only,
+static int parse_attr(struct pctx *c, const struct ydoc_node *n, const char *where, int op_store, int names_only,
                       struct migrate_attr *a)
 {
     size_t before = c->nerrs;
@@ -665,8 +454,8 @@ static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, 
 
     memset(a, 0, sizeof(*a));
     a->store = op_store;
-    if (n->kind != Y_MAP || names_only) {
-        if (names_only && n->kind != Y_SCALAR) {
+    if (n->kind != YDOC_MAP || names_only) {
+        if (names_only && n->kind != YDOC_SCALAR) {
             bad(c, ERR_INVALID, n, "attributes in %s must be names, not %s", where, show(n).s);
             return -1;
         }
@@ -679,7 +468,7 @@ static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, 
     }
 
     struct field f[] = {{"name", NULL, NULL}, {"type", NULL, NULL}, {"index", NULL, NULL}, {"store", NULL, NULL}};
-    const struct ynode *name = NULL;
+    const struct ydoc_node *name = NULL;
     for (size_t i = 0; i + 1 < n->nkids; i += 2)
         if (scalar_is(n->kids[i], "name"))
             name = n->kids[i + 1];
@@ -703,7 +492,7 @@ static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, 
         bad(c, ERR_INVALID, f[1].val, "type of %s must be text, integer, real or blob, not %s", inner,
             show(f[1].val).s);
 
-    if (f[2].val != NULL && f[2].val->kind == Y_SCALAR && f[2].val->plain && scalar_is(f[2].val, "unique"))
+    if (f[2].val != NULL && f[2].val->kind == YDOC_SCALAR && f[2].val->plain && scalar_is(f[2].val, "unique"))
         a->index = INDEX_UNIQUE;
     else if (f[2].val != NULL && parse_bool(f[2].val, &a->index) != 0)
         bad(c, ERR_INVALID, f[2].val, "index of %s must be true or false, not %s", inner, show(f[2].val).s);
@@ -727,8 +516,8 @@ static int parse_attr(struct pctx *c, const struct ynode *n, const char *where, 
 }
 
 /* A non-empty sequence of at most MAX_ITEMS attributes, distinct (ignoring case, as SQLite does). */
-static int parse_attr_list(struct pctx *c, const struct ynode *list, const struct ynode *owner, const char *where,
-                           int op_store, int names_only, struct migrate_op *op)
+static int parse_attr_list(struct pctx *c, const struct ydoc_node *list, const struct ydoc_node *owner,
+                           const char *where, int op_store, int names_only, struct migrate_op *op)
 {
     size_t before = c->nerrs;
 
@@ -736,7 +525,7 @@ static int parse_attr_list(struct pctx *c, const struct ynode *list, const struc
         bad(c, ERR_INVALID, owner, "%s has no attributes", where);
         return -1;
     }
-    if (list->kind != Y_SEQ) {
+    if (list->kind != YDOC_SEQ) {
         bad(c, ERR_INVALID, list, "attributes of %s must be a sequence, not %s", where, show(list).s);
         return -1;
     }
@@ -765,20 +554,20 @@ static int parse_attr_list(struct pctx *c, const struct ynode *list, const struc
 }
 
 /* One table of init: name (from the map key, or the entry's own name) and {schema, attributes}. */
-static void parse_table(struct pctx *c, const struct ynode *key, const struct ynode *spec, int store, int line,
+static void parse_table(struct pctx *c, const struct ydoc_node *key, const struct ydoc_node *spec, int store, int line,
                         size_t first_op)
 {
     struct migrate_op op = {.kind = MIGRATE_CREATE_TABLE, .store = store, .line = line};
     struct field f[] = {
         {"name", NULL, NULL}, {"schema", NULL, NULL}, {"attributes", NULL, NULL}, {"attibutes", NULL, NULL}};
-    const struct ynode *attrs;
+    const struct ydoc_node *attrs;
     char where[128];
     size_t before = c->nerrs;
 
     if (key != NULL) {
         op.table = take_ident(c, key, "table", "init");
-        if (spec->kind != Y_MAP) {
-            const char *hint = scalar_is(key, "name") && spec->kind == Y_SCALAR
+        if (spec->kind != YDOC_MAP) {
+            const char *hint = scalar_is(key, "name") && spec->kind == YDOC_SCALAR
                                    ? " (a table written as {name, schema, attributes} goes in a list: \"- name: ...\")"
                                    : "";
             bad(c, ERR_INVALID, spec, "table %s in init must be a mapping of schema and attributes, not %s%s",
@@ -788,12 +577,12 @@ static void parse_table(struct pctx *c, const struct ynode *key, const struct yn
         snprintf(where, sizeof(where), "table %s", show(key).s);
         take_fields(c, spec, where, f + 1, 3);
     } else {
-        if (spec->kind != Y_MAP) {
+        if (spec->kind != YDOC_MAP) {
             bad(c, ERR_INVALID, spec, "tables in init must be mappings of name, schema and attributes, not %s",
                 show(spec).s);
             goto out;
         }
-        const struct ynode *name = NULL;
+        const struct ydoc_node *name = NULL;
         for (size_t i = 0; i + 1 < spec->nkids; i += 2)
             if (scalar_is(spec->kids[i], "name"))
                 name = spec->kids[i + 1];
@@ -829,10 +618,10 @@ out:
     op_free(&op);
 }
 
-static void parse_init(struct pctx *c, const struct ynode *args, int store, int line)
+static void parse_init(struct pctx *c, const struct ydoc_node *args, int store, int line)
 {
     struct field f[] = {{"schemas", NULL, NULL}, {"tables", NULL, NULL}, {"table", NULL, NULL}, {"store", NULL, NULL}};
-    const struct ynode *schemas, *tables;
+    const struct ydoc_node *schemas, *tables;
     size_t first_op = c->nops;
 
     take_fields(c, args, "init", f, 4);
@@ -843,15 +632,15 @@ static void parse_init(struct pctx *c, const struct ynode *args, int store, int 
     if (schemas == NULL && tables == NULL)
         bad(c, ERR_INVALID, args, "init needs schemas or tables");
 
-    if (schemas != NULL && schemas->kind != Y_SEQ) {
+    if (schemas != NULL && schemas->kind != YDOC_SEQ) {
         bad(c, ERR_INVALID, schemas, "schemas in init must be a sequence, not %s", show(schemas).s);
     } else if (schemas != NULL && schemas->nkids > MAX_ITEMS) {
         bad(c, ERR_TOO_LARGE, schemas->kids[MAX_ITEMS], "init has more than %d schemas", MAX_ITEMS);
     } else if (schemas != NULL) {
         for (size_t i = 0; i < schemas->nkids; i++) {
-            const struct ynode *s = schemas->kids[i];
+            const struct ydoc_node *s = schemas->kids[i];
             struct migrate_op op = {.kind = MIGRATE_CREATE_SCHEMA, .store = store, .line = line};
-            if (s->kind == Y_MAP) {
+            if (s->kind == YDOC_MAP) {
                 struct field sf[] = {{"name", NULL, NULL}};
                 size_t before = c->nerrs;
                 take_fields(c, s, "a schema of init", sf, 1);
@@ -882,14 +671,14 @@ static void parse_init(struct pctx *c, const struct ynode *args, int store, int 
 
     if (tables == NULL)
         return;
-    if (tables->kind == Y_MAP) {
+    if (tables->kind == YDOC_MAP) {
         if (tables->nkids / 2 > MAX_ITEMS) {
             bad(c, ERR_TOO_LARGE, tables->kids[2 * MAX_ITEMS], "init has more than %d tables", MAX_ITEMS);
             return;
         }
         for (size_t i = 0; i + 1 < tables->nkids; i += 2)
             parse_table(c, tables->kids[i], tables->kids[i + 1], store, line, first_op);
-    } else if (tables->kind == Y_SEQ) {
+    } else if (tables->kind == YDOC_SEQ) {
         if (tables->nkids > MAX_ITEMS) {
             bad(c, ERR_TOO_LARGE, tables->kids[MAX_ITEMS], "init has more than %d tables", MAX_ITEMS);
             return;
@@ -902,8 +691,8 @@ static void parse_init(struct pctx *c, const struct ynode *args, int store, int 
 }
 
 /* add_attributes {table, schema?, attributes}; indexes and drop_attributes {table, schema?, attributes: [names]}. */
-static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op_kind kind, const struct ynode *args,
-                                int store, int line)
+static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op_kind kind,
+                                const struct ydoc_node *args, int store, int line)
 {
     struct migrate_op op = {.kind = kind, .store = store, .line = line};
     struct field f[] = {{"table", NULL, NULL},
@@ -911,7 +700,7 @@ static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op
                         {"attributes", NULL, NULL},
                         {"attibutes", NULL, NULL},
                         {"store", NULL, NULL}};
-    const struct ynode *attrs;
+    const struct ydoc_node *attrs;
     char where[128];
     size_t before = c->nerrs;
 
@@ -936,7 +725,7 @@ static void parse_table_command(struct pctx *c, const char *cmd, enum migrate_op
 }
 
 /* The table and optional schema every command but init names; 0 when the table is valid. */
-static int take_table(struct pctx *c, const char *cmd, const struct ynode *args, const struct field *table,
+static int take_table(struct pctx *c, const char *cmd, const struct ydoc_node *args, const struct field *table,
                       const struct field *schema, struct migrate_op *op)
 {
     if (table->val == NULL)
@@ -949,7 +738,7 @@ static int take_table(struct pctx *c, const char *cmd, const struct ynode *args,
 }
 
 /* drop_table {table, schema?}. */
-static void parse_drop_table(struct pctx *c, const struct ynode *args, int store, int line)
+static void parse_drop_table(struct pctx *c, const struct ydoc_node *args, int store, int line)
 {
     struct migrate_op op = {.kind = MIGRATE_DROP_TABLE, .store = store, .line = line};
     struct field f[] = {{"table", NULL, NULL}, {"schema", NULL, NULL}, {"store", NULL, NULL}};
@@ -966,7 +755,7 @@ static void parse_drop_table(struct pctx *c, const struct ynode *args, int store
  * rename_attribute {table, schema?, from, to}: SQLite only, since HarperDB has no
  * rename; without `store: sqlite` it is refused at the command's position.
  */
-static void parse_rename(struct pctx *c, const struct ynode *cmd, const struct ynode *args, int store)
+static void parse_rename(struct pctx *c, const struct ydoc_node *cmd, const struct ydoc_node *args, int store)
 {
     struct migrate_op op = {.kind = MIGRATE_RENAME_ATTRIBUTE, .store = store, .line = cmd->line};
     struct field f[] = {
@@ -1023,20 +812,20 @@ static const char *bad_file_arg(const char *file, size_t len)
 }
 
 /* The natural key: one column name or a non-empty sequence of distinct names. */
-static void parse_key(struct pctx *c, const struct ynode *n, const char *where, struct migrate_op *op)
+static void parse_key(struct pctx *c, const struct ydoc_node *n, const char *where, struct migrate_op *op)
 {
-    const struct ynode *const *items = &n;
+    const struct ydoc_node *const *items = &n;
     size_t count = 1;
 
-    if (n->kind == Y_SEQ) {
+    if (n->kind == YDOC_SEQ) {
         if (n->nkids == 0 || n->nkids > MAX_ITEMS) {
             bad(c, n->nkids == 0 ? ERR_INVALID : ERR_TOO_LARGE, n, "key of %s needs 1 to %d column names", where,
                 MAX_ITEMS);
             return;
         }
-        items = (const struct ynode *const *)n->kids;
+        items = (const struct ydoc_node *const *)n->kids;
         count = n->nkids;
-    } else if (n->kind != Y_SCALAR) {
+    } else if (n->kind != YDOC_SCALAR) {
         bad(c, ERR_INVALID, n, "key of %s must be a column name or a sequence of them, not %s", where, show(n).s);
         return;
     }
@@ -1104,8 +893,8 @@ static void row_key(const struct migrate_op *op, const size_t *cols, size_t r, s
  * distinct ignoring case and not "id"; every key column is in the header; every
  * row has its key, and no two rows share one. Fills cols[k] with key k's column.
  */
-static void check_load_rows(struct pctx *c, const struct ynode *cmd, const struct ynode *keynode, const char *where,
-                            const struct migrate_op *op, size_t *cols)
+static void check_load_rows(struct pctx *c, const struct ydoc_node *cmd, const struct ydoc_node *keynode,
+                            const char *where, const struct migrate_op *op, size_t *cols)
 {
     const struct csv_table *t = op->rows;
     size_t before = c->nerrs;
@@ -1137,7 +926,7 @@ static void check_load_rows(struct pctx *c, const struct ynode *cmd, const struc
             if (strcmp(t->header[i], op->key[k]) == 0)
                 cols[k] = i;
         if (cols[k] == t->ncols)
-            bad(c, ERR_INVALID, keynode->kind == Y_SEQ ? keynode->kids[k] : keynode,
+            bad(c, ERR_INVALID, keynode->kind == YDOC_SEQ ? keynode->kids[k] : keynode,
                 "%s: key column \"%s\" is not in the header of %s", where, op->key[k], op->file);
     }
     if (c->nerrs != before)
@@ -1180,7 +969,7 @@ static void check_load_rows(struct pctx *c, const struct ynode *cmd, const struc
  * load {table, schema?, file, key}: read and parse the CSV now, so that a bad file
  * fails the parse, and add its bytes to the checksum.
  */
-static void parse_load(struct pctx *c, const struct ynode *cmd, const struct ynode *args, int store)
+static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct ydoc_node *args, int store)
 {
     struct migrate_op op = {.kind = MIGRATE_LOAD, .store = store, .line = cmd->line};
     struct field f[] = {{"table", NULL, NULL},
@@ -1203,7 +992,7 @@ static void parse_load(struct pctx *c, const struct ynode *cmd, const struct yno
         snprintf(where, sizeof(where), "load");
     if (f[2].val == NULL) {
         bad(c, ERR_INVALID, args, "%s has no file", where);
-    } else if (f[2].val->kind != Y_SCALAR || is_null(f[2].val)) {
+    } else if (f[2].val->kind != YDOC_SCALAR || is_null(f[2].val)) {
         bad(c, ERR_INVALID, f[2].val, "file of %s must be a path, not %s", where, show(f[2].val).s);
     } else {
         const char *why = bad_file_arg(f[2].val->text, f[2].val->len);
@@ -1249,11 +1038,11 @@ out:
 }
 
 /* One command: `key` names it, `args` is its mapping of arguments. */
-static void parse_command(struct pctx *c, const struct ynode *key, const struct ynode *args)
+static void parse_command(struct pctx *c, const struct ydoc_node *key, const struct ydoc_node *args)
 {
     int store = MIGRATE_STORE_BOTH;
 
-    if (key->kind != Y_SCALAR) {
+    if (key->kind != YDOC_SCALAR) {
         bad(c, ERR_INVALID, key, "a command name must be a string, not %s", show(key).s);
         return;
     }
@@ -1263,7 +1052,7 @@ static void parse_command(struct pctx *c, const struct ynode *key, const struct 
         bad(c, ERR_INVALID, key, "unknown command %s", show(key).s);
         return;
     }
-    if (args->kind != Y_MAP) {
+    if (args->kind != YDOC_MAP) {
         bad(c, ERR_INVALID, args, "%s expects a mapping of arguments, not %s", key->text, show(args).s);
         return;
     }
@@ -1286,7 +1075,7 @@ static void parse_command(struct pctx *c, const struct ynode *key, const struct 
         parse_load(c, key, args, store);
 }
 
-static void parse_commands(struct pctx *c, const struct ynode *root)
+static void parse_commands(struct pctx *c, const struct ydoc_node *root)
 {
     size_t count = 0;
 
@@ -1294,14 +1083,14 @@ static void parse_commands(struct pctx *c, const struct ynode *root)
         bad(c, ERR_INVALID, NULL, "no commands");
         return;
     }
-    if (root->kind == Y_MAP) {
+    if (root->kind == YDOC_MAP) {
         for (size_t i = 0; i + 1 < root->nkids; i += 2) {
             if (++count > MAX_COMMANDS) {
                 bad(c, ERR_TOO_LARGE, root->kids[i], "more than %d commands", MAX_COMMANDS);
                 return;
             }
             for (size_t j = 0; j < i; j += 2) {
-                if (root->kids[i]->kind == Y_SCALAR && scalar_is(root->kids[j], root->kids[i]->text)) {
+                if (root->kids[i]->kind == YDOC_SCALAR && scalar_is(root->kids[j], root->kids[i]->text)) {
                     bad(c, ERR_INVALID, root->kids[i],
                         "duplicate command %s: write the file as a sequence to repeat a command",
                         show(root->kids[i]).s);
@@ -1311,16 +1100,16 @@ static void parse_commands(struct pctx *c, const struct ynode *root)
             parse_command(c, root->kids[i], root->kids[i + 1]);
         next:;
         }
-    } else if (root->kind == Y_SEQ) {
+    } else if (root->kind == YDOC_SEQ) {
         for (size_t i = 0; i < root->nkids; i++) {
-            const struct ynode *item = root->kids[i];
+            const struct ydoc_node *item = root->kids[i];
             if (++count > MAX_COMMANDS) {
                 bad(c, ERR_TOO_LARGE, item, "more than %d commands", MAX_COMMANDS);
                 return;
             }
-            if (item->kind != Y_MAP || item->nkids != 2) {
+            if (item->kind != YDOC_MAP || item->nkids != 2) {
                 bad(c, ERR_INVALID, item, "a command in a sequence must be a mapping with one key (its name), not %s",
-                    item->kind == Y_MAP ? "a mapping with several keys" : show(item).s);
+                    item->kind == YDOC_MAP ? "a mapping with several keys" : show(item).s);
                 continue;
             }
             parse_command(c, item->kids[0], item->kids[1]);
@@ -1374,7 +1163,8 @@ int migrate_parse_buffer(const char *path, const char *buf, size_t len, int vers
                          struct migration *out, struct err *e)
 {
     struct pctx *c = NULL;
-    struct ynode *root = NULL;
+    struct ydoc *doc = NULL;
+    const struct ydoc_node *root;
     crypto_generichash_state hash;
     const char *slash;
     int rc;
@@ -1393,9 +1183,10 @@ int migrate_parse_buffer(const char *path, const char *buf, size_t len, int vers
         return err_set(e, ERR_INVALID, "%s: a migration needs a name", path);
     if (sodium_init() < 0)
         return err_set(e, ERR_GENERIC, "cannot initialise libsodium");
-    rc = load_yaml(path, buf, len, &root, e);
+    rc = ydoc_parse(path, buf, len, &limits, &doc, e);
     if (rc != 0)
         return rc;
+    root = ydoc_root(doc);
 
     crypto_generichash_init(&hash, NULL, 0, 32);
     crypto_generichash_update(&hash, (const unsigned char *)buf, len);
@@ -1421,7 +1212,7 @@ int migrate_parse_buffer(const char *path, const char *buf, size_t len, int vers
 
 out:
     free(c);
-    node_free(root);
+    ydoc_free(doc);
     return rc;
 }
 

@@ -15,6 +15,20 @@
 
 struct store;
 
+/*
+ * The kinds of stored document. Each is one table of document rows (id,
+ * version, timestamps, ETag, the served JSON, the writing instance, and a few
+ * columns to find rows by) and one outbox resource; one implementation serves
+ * them all (the store_doc_* functions), and store_character_* are its
+ * character instances.
+ */
+enum store_kind {
+    STORE_CHARACTERS = 0, /* table characters, outbox resource "characters" */
+    STORE_EQUIPMENT = 1,  /* table equipment, resource "equipment" (custom items; CSV-loaded rows have no document) */
+    STORE_CAMPAIGNS = 2,  /* table campaign, resource "campaigns" */
+};
+#define STORE_KINDS 3
+
 struct store_options {
     int busy_timeout_ms;     /* wait this long for a lock before failing */
     int synchronous_full;    /* 1: PRAGMA synchronous=FULL, 0: NORMAL */
@@ -25,7 +39,7 @@ struct store_options {
     const char *instance;    /* this instance's id, recorded with each write (may be NULL) */
 };
 
-/* One stored character; strings are NUL-terminated. */
+/* One stored document row (a character, an equipment item, a campaign); strings are NUL-terminated. */
 struct store_record {
     const char *id;
     long long version;
@@ -41,6 +55,12 @@ struct store_record {
     const char *class_;      /* creation class index */
     int level;               /* total character level */
     const char *roll_nonce;  /* rolled builds: the roll id's nonce (hex), unique; NULL otherwise */
+    /* Equipment columns (writes set them; store_doc_list sets them; NULL is stored as NULL). */
+    const char *equip_type;  /* one of the original API's 16 types */
+    double base_cost;        /* gp */
+    double weight;           /* lb */
+    /* Campaign column (writes set it; store_doc_list sets it). */
+    const char *character_id;
 };
 
 /* GET /v1/characters filters; NULL / 0 = no filter. */
@@ -48,7 +68,10 @@ struct store_filter {
     const char *race;
     const char *class_;      /* matches the creation class */
     int level;
-    const char *name_prefix; /* case-insensitive (ASCII) prefix of the name */
+    const char *name_prefix; /* case-insensitive (ASCII) prefix of the name (characters, equipment) */
+    const char *equip_type;  /* equipment: exactly this type */
+    const char *character_id; /* campaigns: of this character */
+    int documents_only;      /* equipment: only rows with a document (not rows loaded from CSV) */
 };
 
 /* Called once per listed row; the record's strings live until it returns. Non-zero stops the walk. */
@@ -132,6 +155,37 @@ int store_character_nonce(struct store *s, const char *id, char *out, size_t out
 
 /* Remove a character deleted elsewhere. ERR_NOT_FOUND when it was not here. */
 int store_character_delete_remote(struct store *s, const char *id, struct err *e);
+
+/*
+ * The generic document-row functions behind store_character_*: the same
+ * contracts as the character functions below with "character" read as "row
+ * of kind k", for any kind. The roll-nonce rules (ERR_DUPLICATE, keeping a
+ * local nonce on pull) apply to characters only. store_doc_get answers
+ * ERR_NOT_FOUND for a row without a document (equipment loaded from CSV).
+ * store_doc_list passes rows with a NULL document to fn only for
+ * STORE_EQUIPMENT without f->documents_only (the library lists them); the
+ * equipment columns (name, equip_type, base_cost, weight) or the campaign's
+ * character_id are set on the records it passes. The statements of the
+ * equipment and campaign tables are prepared on first use, so a database
+ * without migration 0004 still serves characters.
+ */
+int store_doc_insert(struct store *s, enum store_kind k, const struct store_record *r, long long *seq,
+                     struct err *e);
+int store_doc_update(struct store *s, enum store_kind k, const struct store_record *r, long long expect_version,
+                     long long *seq, struct err *e);
+int store_doc_delete(struct store *s, enum store_kind k, const char *id, long long expect_version, long long *seq,
+                     struct err *e);
+int store_doc_get(struct store *s, enum store_kind k, const char *id, size_t id_len, struct store_record *out,
+                  struct err *e);
+int store_doc_list(struct store *s, enum store_kind k, const struct store_filter *f, const char *after_id, int limit,
+                   long long *count, store_row_fn fn, void *ctx, struct err *e);
+int store_doc_put_remote(struct store *s, enum store_kind k, const struct store_record *r, const char *instance,
+                         int *applied, struct err *e);
+int store_doc_delete_remote(struct store *s, enum store_kind k, const char *id, struct err *e);
+
+/* The outbox resource of kind k ("characters", "equipment", "campaigns"); kind_of: the kind of a resource, or -1. */
+const char *store_kind_resource(enum store_kind k);
+int store_kind_of(const char *resource);
 
 /* Tell every process's read cache that the database changed (after a raw write). */
 void store_changed(struct store *s);

@@ -2,12 +2,13 @@
  * tests/fuzz/fuzz_ruleset.c - libFuzzer target for the SRD data loader
  * (rules/ruleset.c). The first input byte picks one data file (modulo their
  * number: 0 abilities, 1 skills, 2 alignments, 3 languages, 4 xp, 5 equipment,
- * 6 proficiencies, 7 features, 8 classes, 9 races, 10 backgrounds); the rest of
+ * 6 proficiencies, 7 features, 8 classes, 9 races, 10 backgrounds, 11 ability
+ * methods); the rest of
  * the input replaces that file's contents, and every other file is read from
  * the real rules/data (SRCDIR/rules/data, or $RULESET_DATA when set), so the
  * fuzzed file's entries are validated and cross-referenced against real data.
- * The seeds in tests/fuzz/corpus/ruleset/ start with 'B' (66, 0 mod 11:
- * abilities) to 'L' (76: backgrounds) so that they read as text.
+ * The seeds in tests/fuzz/corpus/ruleset/ start with 'A' (65, 5 mod 12:
+ * equipment) to 'L' (76, 4 mod 12: xp) so that they read as text.
  *
  * Any bytes must give a ruleset or an error, never a crash, a leak, undefined
  * behaviour or a read out of bounds. A refused input leaves *out NULL and a
@@ -32,8 +33,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const names[] = {
-    "abilities.yaml",     "skills.yaml",   "alignments.yaml", "languages.yaml", "xp.yaml",          "equipment.yaml",
-    "proficiencies.yaml", "features.yaml", "classes.yaml",    "races.yaml",     "backgrounds.yaml",
+    "abilities.yaml", "skills.yaml",    "alignments.yaml",    "languages.yaml",
+    "xp.yaml",        "equipment.yaml", "proficiencies.yaml", "features.yaml",
+    "classes.yaml",   "races.yaml",     "backgrounds.yaml",   "ability-methods.yaml",
 };
 
 static const char *dir = SRCDIR "/rules/data";
@@ -106,6 +108,17 @@ static void check_ruleset(const struct ruleset *rs)
     for (size_t i = 0; i < rs->nequipment; i++)
         for (size_t k = 0; k < rs->equipment[i].categories.n; k++)
             check(ruleset_item_in_category(rs, rs->equipment[i].index, rs->equipment[i].categories.v[k]));
+    /* what the rules engine relies on when it indexes and compares with the ability-method numbers */
+    const struct rs_ability_methods *m = &rs->methods;
+    check(m->score_max >= 1 && m->point_buy_min >= 1 && m->point_buy_min <= m->point_buy_max &&
+          m->point_buy_max <= m->score_max && m->point_buy_max - m->point_buy_min < RULESET_POINT_BUY_MAX_SCORES);
+    check(m->point_buy_cost[0] == 0);
+    for (int i = 1; i <= m->point_buy_max - m->point_buy_min; i++)
+        check(m->point_buy_cost[i] >= m->point_buy_cost[i - 1]);
+    for (int i = 0; i < RULESET_ABILITIES; i++)
+        check(m->standard_array[i] >= 1 && m->standard_array[i] <= m->score_max);
+    check(m->manual_min >= 1 && m->manual_min <= m->manual_max && m->manual_max <= m->score_max);
+    check(m->rolled_keep >= 1 && m->rolled_keep <= m->rolled_dice && m->rolled_sides >= 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -23,7 +23,9 @@
  * a backlog of more than one pull page; 8 an update and a delete made on
  * instance A (through its store, as its workers write) reach HarperDB and
  * instance B, list columns (race, class, level) and roll nonce included; 9
- * outbox rows of other resources (equipment) land in their own table.
+ * outbox rows of other resources (equipment) land in their own table; 10 an
+ * equipment item and a campaign written on instance A reach instance B by
+ * pulling and by read-through, updates and deletes included.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1698,6 +1700,196 @@ static void test_outbox_resource_picks_table(void **state)
     wait_readyz_ok(&srv_a, 0, 10, "after the equipment rows");
 }
 
+/* ---------------------------------------------------------------- 10. equipment and campaigns */
+
+/* A request to s with the write token (body JSON, may be NULL); the status, the parsed body into *out (may be NULL). */
+static long call_json(const struct harness_server *s, const char *method, const char *path, const char *body,
+                      json_t **out)
+{
+    char url[256], auth[128];
+    snprintf(url, sizeof(url), "%s%s", s->base_url, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->write_token);
+    const char *h[] = {auth, "Content-Type: application/json", NULL};
+    struct http_response r;
+    long status = http_request(method, url, h, body, body != NULL ? strlen(body) : 0, &r) == 0 ? r.status : 0;
+    if (out != NULL)
+        *out = harness_json(&r);
+    http_response_release(&r);
+    return status;
+}
+
+/* Poll (bounded) until GET path on s answers `status`; seconds, or -1. */
+static double wait_status(const struct harness_server *s, const char *path, long status, double timeout_s)
+{
+    double t0 = now_s();
+    for (;;) {
+        if (call_json(s, "GET", path, NULL, NULL) == status)
+            return now_s() - t0;
+        if (now_s() - t0 > timeout_s)
+            return -1;
+        sleep_ms(50);
+    }
+}
+
+/*
+ * An equipment item and a campaign written on instance A reach instance B:
+ * pulled into B's SQLite (each table with its own watermark), their updates
+ * too, then read through by a third instance that pulls too rarely to have
+ * them, and their deletes on A leave B's SQLite.
+ */
+static void test_equipment_and_campaigns_reach_other_instance(void **state)
+{
+    (void)state;
+    NEED_HARPERDB();
+    hdb_connect();
+    start_server(&srv_a, NULL, 300, 2000, NULL);
+    start_server(&srv_b, NULL, 300, 2000, NULL);
+    wait_readyz_ok(&srv_a, -1, 20, "instance A");
+    wait_readyz_ok(&srv_b, -1, 20, "instance B");
+    char pb[PATH_MAX], body[512], path[160];
+    db_path(&srv_b, pb, sizeof(pb));
+
+    /* A custom shield and a character on A, then a campaign wearing the shield. */
+    json_t *item = NULL, *camp = NULL;
+    snprintf(body, sizeof(body),
+             "{\"name\":\"sync-%s-10-Tower Shield\",\"equip_type\":\"shield\",\"base_cost\":12,\"weight\":9,"
+             "\"base_attributes\":{\"armor_class\":2}}",
+             run_tag);
+    long st = call_json(&srv_a, "POST", "/v1/equipment", body, &item);
+    if (st != 201)
+        fail_msg("POST /v1/equipment on A: expected 201, got %ld", st);
+    char item_id[ID_MAX], char_id[ID_MAX], camp_id[ID_MAX];
+    snprintf(item_id, sizeof(item_id), "%s", json_string_value(json_object_get(item, "id")) ?: "");
+    json_decref(item);
+    snprintf(body, sizeof(body), "sync-%s-10-hero", run_tag);
+    create_expect(&srv_a, body, "synced", char_id, NULL);
+    snprintf(body, sizeof(body), "{\"character_id\":\"%s\"}", char_id);
+    st = call_json(&srv_a, "POST", "/v1/campaigns", body, &camp);
+    if (st != 201)
+        fail_msg("POST /v1/campaigns on A: expected 201, got %ld", st);
+    snprintf(camp_id, sizeof(camp_id), "%s", json_string_value(json_object_get(camp, "id")) ?: "");
+    json_decref(camp);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s/equip", camp_id);
+    snprintf(body, sizeof(body), "{\"item\":\"%s\",\"slot\":\"shield\"}", item_id);
+    st = call_json(&srv_a, "POST", path, body, &camp);
+    /* Thorin: unarmored AC 9 (DEX 8), + 2 for the shield = 11. */
+    if (st != 200 || json_integer_value(json_object_get(camp, "armor_class")) != 11)
+        fail_msg("equip the custom shield on A: expected 200 with armor_class 11, got %ld / %lld", st,
+                 json_integer_value(json_object_get(camp, "armor_class")));
+    json_decref(camp);
+
+    /* Both arrive in B's SQLite by pulling (the campaign at version 2, after the equip). */
+    double t_item = wait_sql_true(pb, "SELECT count(*) FROM equipment WHERE id = ?1 AND document IS NOT NULL "
+                                      "AND equip_type = 'shield'",
+                                  item_id, 15);
+    if (t_item < 0)
+        fail_msg("equipment item %s written on A never reached B's SQLite (with its equip_type column) by "
+                 "pulling; B's log:\n%s",
+                 item_id, log_tail(&srv_b, 1500));
+    double t_camp = wait_sql_true(pb, "SELECT count(*) FROM campaign WHERE id = ?1 AND version = 2", camp_id, 15);
+    if (t_camp < 0)
+        fail_msg("campaign %s (version 2) written on A never reached B's SQLite by pulling; B's log:\n%s", camp_id,
+                 log_tail(&srv_b, 1500));
+    if (sql_int(pb, "SELECT count(*) FROM campaign WHERE id = ?1 AND character_id IS NOT NULL", camp_id) != 1)
+        fail_msg("pulled campaign %s has no character_id column on B", camp_id);
+    snprintf(path, sizeof(path), "/v1/campaigns?character_id=%s", char_id);
+    json_t *list = NULL;
+    st = call_json(&srv_b, "GET", path, NULL, &list);
+    if (st != 200 || json_integer_value(json_object_get(list, "count")) != 1)
+        fail_msg("GET %s on B: expected 200 with count 1, got %ld / %lld", path, st,
+                 json_integer_value(json_object_get(list, "count")));
+    json_decref(list);
+    fprintf(stderr, "sync: equipment pulled to B after %.2f s, campaign after %.2f s\n", t_item, t_camp);
+
+    /* An update on A reaches B too. */
+    snprintf(path, sizeof(path), "/v1/campaigns/%s/hp", camp_id);
+    st = call_json(&srv_a, "POST", path, "{\"damage\":5}", NULL);
+    if (st != 200)
+        fail_msg("POST %s on A: expected 200, got %ld", path, st);
+    if (wait_sql_true(pb, "SELECT count(*) FROM campaign WHERE id = ?1 AND version = 3", camp_id, 15) < 0)
+        fail_msg("campaign %s version 3 never reached B", camp_id);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s", camp_id);
+    st = call_json(&srv_b, "GET", path, NULL, &camp);
+    /* Thorin's 12 HP - 5 = 7. */
+    if (st != 200 || json_integer_value(json_object_get(camp, "current_hp")) != 7)
+        fail_msg("GET %s on B: expected 200 with current_hp 7, got %ld / %lld", path, st,
+                 json_integer_value(json_object_get(camp, "current_hp")));
+    json_decref(camp);
+
+    /* Read-through: an instance that pulls once a minute still answers GET for both at once. */
+    harness_server_cleanup(&srv_b);
+    start_server(&srv_b, NULL, 60000, 2000, NULL);
+    wait_readyz_ok(&srv_b, -1, 20, "instance C");
+    db_path(&srv_b, pb, sizeof(pb));
+    /* The first pull runs at start: write after it, so only a read-through can bring them. */
+    char item2[ID_MAX];
+    snprintf(body, sizeof(body), "{\"name\":\"sync-%s-10-Rope\",\"equip_type\":\"other\",\"weight\":10}", run_tag);
+    st = call_json(&srv_a, "POST", "/v1/equipment", body, &item);
+    if (st != 201)
+        fail_msg("POST /v1/equipment on A: expected 201, got %ld", st);
+    snprintf(item2, sizeof(item2), "%s", json_string_value(json_object_get(item, "id")) ?: "");
+    json_decref(item);
+    if (sql_int(pb, "SELECT count(*) FROM equipment WHERE id = ?1", item2) != 0)
+        fail_msg("instance C has %s before any read: the read-through test would prove nothing", item2);
+    snprintf(path, sizeof(path), "/v1/equipment/%s", item2);
+    st = call_json(&srv_b, "GET", path, NULL, &item);
+    if (st != 200 || strcmp(json_string_value(json_object_get(item, "id")) ?: "", item2) != 0)
+        fail_msg("GET %s on C (read-through): expected 200 with the item, got %ld; log:\n%s", path, st,
+                 log_tail(&srv_b, 1500));
+    json_decref(item);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s", camp_id);
+    if (sql_int(pb, "SELECT count(*) FROM campaign WHERE id = ?1", camp_id) == 0) {
+        st = call_json(&srv_b, "GET", path, NULL, &camp);
+        if (st != 200 || json_integer_value(json_object_get(camp, "current_hp")) != 7)
+            fail_msg("GET %s on C (read-through): expected 200 with current_hp 7, got %ld; log:\n%s", path, st,
+                     log_tail(&srv_b, 1500));
+        json_decref(camp);
+    }
+    /* An id nobody wrote is still 404 after asking HarperDB. */
+    char nobody[ID_MAX];
+    random_uuid(nobody);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s", nobody);
+    if ((st = call_json(&srv_b, "GET", path, NULL, NULL)) != 404)
+        fail_msg("GET %s (an id no one wrote) on C: expected 404, got %ld", path, st);
+    snprintf(path, sizeof(path), "/v1/equipment/%s", nobody);
+    if ((st = call_json(&srv_b, "GET", path, NULL, NULL)) != 404)
+        fail_msg("GET %s (an id no one wrote) on C: expected 404, got %ld", path, st);
+
+    /* Deletes on A leave another instance's SQLite: restart B pulling often, with what C read kept. */
+    harness_server_cleanup(&srv_b);
+    start_server(&srv_b, NULL, 300, 2000, NULL);
+    wait_readyz_ok(&srv_b, -1, 20, "instance B again");
+    db_path(&srv_b, pb, sizeof(pb));
+    if (wait_sql_true(pb, "SELECT count(*) FROM campaign WHERE id = ?1", camp_id, 15) < 0 ||
+        wait_sql_true(pb, "SELECT count(*) FROM equipment WHERE id = ?1", item_id, 15) < 0)
+        fail_msg("a fresh instance B did not pull campaign %s and item %s", camp_id, item_id);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s", camp_id);
+    if ((st = call_json(&srv_a, "DELETE", path, NULL, NULL)) != 204)
+        fail_msg("DELETE %s on A: expected 204, got %ld", path, st);
+    snprintf(path, sizeof(path), "/v1/equipment/%s", item_id);
+    if ((st = call_json(&srv_a, "DELETE", path, NULL, NULL)) != 204)
+        fail_msg("DELETE %s on A: expected 204, got %ld", path, st);
+    if (wait_sql_true(pb, "SELECT count(*) = 0 FROM campaign WHERE id = ?1", camp_id, 15) < 0)
+        fail_msg("campaign %s deleted on A is still in B's SQLite after 15 s; B's log:\n%s", camp_id,
+                 log_tail(&srv_b, 1500));
+    if (wait_sql_true(pb, "SELECT count(*) = 0 FROM equipment WHERE id = ?1", item_id, 15) < 0)
+        fail_msg("equipment item %s deleted on A is still in B's SQLite after 15 s", item_id);
+    snprintf(path, sizeof(path), "/v1/equipment/%s", item_id);
+    if (wait_status(&srv_b, path, 404, 5) < 0)
+        fail_msg("GET %s on B after the delete: expected 404", path);
+    /* Both are gone from HarperDB too. */
+    json_t *ids = json_pack("[ss]", item_id, camp_id), *found = NULL;
+    struct err e = {0};
+    if (harper_search_by_hash(hdb, SCHEMA, "equipment", ids, &found, &e) != 0 || json_array_size(found) != 0)
+        fail_msg("equipment item %s is still in HarperDB after the delete", item_id);
+    json_decref(found);
+    found = NULL;
+    if (harper_search_by_hash(hdb, SCHEMA, "campaign", ids, &found, &e) != 0 || json_array_size(found) != 0)
+        fail_msg("campaign %s is still in HarperDB after the delete", camp_id);
+    json_decref(found);
+    json_decref(ids);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1711,6 +1903,7 @@ int main(void)
         cmocka_unit_test_teardown(test_pull_backlog_after_outage, teardown),
         cmocka_unit_test_teardown(test_update_and_delete_reach_other_instance, teardown),
         cmocka_unit_test_teardown(test_outbox_resource_picks_table, teardown),
+        cmocka_unit_test_teardown(test_equipment_and_campaigns_reach_other_instance, teardown),
     };
     const char *only = getenv("SYNC_TEST_FILTER"); /* e.g. "test_kill9*": run the matching tests only */
     if (only != NULL && only[0] != '\0')

@@ -900,6 +900,62 @@ static void test_sample_fixture(void **state)
     settings_release(&s);
 }
 
+/* settings_apply_text(): one layer from memory, as the file would apply (the fuzz target's entry). */
+static void test_apply_text(void **state)
+{
+    (void)state;
+    struct settings s;
+    struct err e = {0};
+    settings_init(&s);
+    static const char yaml[] = "server:\n  workers: 3\nlog.level: debug\nrules:\n  hp_method: roll\nJUNK";
+    /* the length is respected: the trailing "JUNK" is not part of the text */
+    assert_int_equal(settings_apply_text(&s, SETTINGS_TEXT_YAML, "mem.yaml", yaml, sizeof(yaml) - 5, &e), 0);
+    assert_int_equal(s.workers, 3);
+    assert_string_equal(s.log_level, "debug");
+    assert_string_equal(s.hp_method, "roll");
+    /* then a .env layer on top, with the .env syntax (export, quotes, comments, CRLF) */
+    static const char env[] = "export CHARACTER_SERVER_WORKERS=5 # five\r\nCHARACTER_LOG_LEVEL='warn'\nX=\"a b\"\n";
+    assert_int_equal(settings_apply_text(&s, SETTINGS_TEXT_DOTENV, "mem.env", env, strlen(env), &e), 0);
+    assert_int_equal(s.workers, 5);
+    assert_string_equal(s.log_level, "warn");
+    settings_release(&s);
+
+    /* errors name the text's name, the line and (YAML) the column */
+    static const struct {
+        enum settings_text_kind kind;
+        const char *text, *want;
+    } bad[] = {
+        {SETTINGS_TEXT_YAML, "server:\n  wrkers: 2\n", "mem:2:3: unknown key \"server.wrkers\""},
+        {SETTINGS_TEXT_YAML, "server:\n  workers: x\n", "mem:2:12: server.workers"},
+        {SETTINGS_TEXT_YAML, "a: [\n", "mem:"},
+        {SETTINGS_TEXT_YAML, "- 1\n", "mem:1:1: expected a mapping"},
+        {SETTINGS_TEXT_DOTENV, "OK=1\nJUST TEXT\n", "mem:2: expected NAME=VALUE"},
+        {SETTINGS_TEXT_DOTENV, "A=\"open\n", "mem:1: missing closing quote"},
+        {SETTINGS_TEXT_DOTENV, "CHARACTER_NOPE=1\n", "mem:1: unknown variable \"CHARACTER_NOPE\""},
+        {SETTINGS_TEXT_DOTENV, "CHARACTER_SERVER_WORKERS=999\n", "mem:1: CHARACTER_SERVER_WORKERS: server.workers"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        settings_init(&s);
+        memset(&e, 0, sizeof(e));
+        int rc = settings_apply_text(&s, bad[i].kind, "mem", bad[i].text, strlen(bad[i].text), &e);
+        if (rc != ERR_INVALID || strncmp(e.msg, bad[i].want, strlen(bad[i].want)) != 0)
+            fail_msg("\"%s\": rc %d, message \"%s\", want \"%s...\"", bad[i].text, rc, e.msg, bad[i].want);
+        settings_release(&s);
+    }
+    /* a NUL byte in a .env text, and text over the 1 MiB file bound */
+    settings_init(&s);
+    assert_int_equal(settings_apply_text(&s, SETTINGS_TEXT_DOTENV, "mem", "A=1\0B=2", 7, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "NUL"));
+    size_t big = 1024 * 1024 + 1;
+    char *text = calloc(1, big);
+    assert_non_null(text);
+    memset(text, '#', big);
+    assert_int_equal(settings_apply_text(&s, SETTINGS_TEXT_YAML, "mem", text, big, &e), ERR_TOO_LARGE);
+    assert_int_equal(settings_apply_text(&s, SETTINGS_TEXT_YAML, "mem", text, big - 1, &e), 0); /* a comment */
+    free(text);
+    settings_release(&s);
+}
+
 int main(void)
 {
     if (getcwd(start_dir, sizeof(start_dir)) == NULL)
@@ -931,6 +987,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_lists_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sample_fixture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_text, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,9 +27,10 @@
 #include "common/err.h"
 #include "rules/ruleset.h"
 
-static const char *const data_files[] = {"abilities.yaml", "alignments.yaml",    "backgrounds.yaml", "classes.yaml",
-                                         "languages.yaml", "races.yaml",         "skills.yaml",      "xp.yaml",
-                                         "equipment.yaml", "proficiencies.yaml", "features.yaml"};
+static const char *const data_files[] = {"abilities.yaml",   "ability-methods.yaml", "alignments.yaml",
+                                         "backgrounds.yaml", "classes.yaml",         "languages.yaml",
+                                         "races.yaml",       "skills.yaml",          "xp.yaml",
+                                         "equipment.yaml",   "proficiencies.yaml",   "features.yaml"};
 #define NFILES (sizeof(data_files) / sizeof(data_files[0]))
 
 static const char *top_srcdir(void)
@@ -1134,6 +1135,132 @@ static void test_cross_check(void **state)
     free(p);
 }
 
+/* The ability-method numbers the engine reads are the SRD's, and the tool categories are known from the items. */
+static void test_ability_methods(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load_shipped();
+    const struct rs_ability_methods *m = &rs->methods;
+    static const int array[RULESET_ABILITIES] = {15, 14, 13, 12, 10, 8};
+    static const int cost[] = {0, 1, 2, 3, 4, 5, 7, 9}; /* SRD: scores 8..15 */
+
+    assert_memory_equal(m->standard_array, array, sizeof(array));
+    assert_int_equal(m->point_buy_min, 8);
+    assert_int_equal(m->point_buy_max, 15);
+    assert_int_equal(m->point_buy_budget, 27);
+    assert_memory_equal(m->point_buy_cost, cost, sizeof(cost));
+    assert_int_equal(m->rolled_dice, 4);
+    assert_int_equal(m->rolled_sides, 6);
+    assert_int_equal(m->rolled_keep, 3);
+    assert_int_equal(m->manual_min, 3);
+    assert_int_equal(m->manual_max, 18);
+    assert_int_equal(m->score_max, 20);
+
+    static const char *const tools[] = {"tools", "artisans-tools", "musical-instruments", "gaming-sets", "other-tools"};
+    static const char *const not_tools[] = {"weapon", "armor", "adventuring-gear", "equipment-packs", "arcane-foci"};
+    for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+        assert_non_null(ruleset_equipment_category(rs, tools[i]));
+        if (!ruleset_equipment_category(rs, tools[i])->tools)
+            fail_msg("%s should be a tool category", tools[i]);
+    }
+    for (size_t i = 0; i < sizeof(not_tools) / sizeof(not_tools[0]); i++) {
+        assert_non_null(ruleset_equipment_category(rs, not_tools[i]));
+        if (ruleset_equipment_category(rs, not_tools[i])->tools)
+            fail_msg("%s should not be a tool category", not_tools[i]);
+    }
+    ruleset_free(rs);
+}
+
+/* Each inconsistency of ability-methods.yaml is refused with its position. */
+static void test_bad_ability_methods(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *old, *new, *want;
+    } cases[] = {
+        {"costs: [0, 1, 2, 3, 4, 5, 7, 9]", "costs: [0, 1, 2, 3, 5, 4, 7, 9]",
+         ":18:26: costs must not fall: 4 after 5"},
+        {"costs: [0, 1, 2, 3, 4, 5, 7, 9]", "costs: [0, 1, 2, 3, 4, 5, 7]", ":18:10: costs holds 8 numbers, not 7"},
+        {"costs: [0, 1, 2, 3, 4, 5, 7, 9]", "costs: [1, 1, 2, 3, 4, 5, 7, 9]", ":18:10: costs start at 0"},
+        {"[15, 14, 13, 12, 10, 8]", "[15, 14, 13, 12, 10]", ":12:17: standard_array holds 6 numbers, not 5"},
+        {"[15, 14, 13, 12, 10, 8]", "[15, 14, 13, 12, 10, 21]", "standard_array holds 21, over score_max 20"},
+        {"keep: 3", "keep: 5", "rolled keeps 5 of only 4 dice"},
+        {"manual: {min: 3, max: 18}", "manual: {min: 19, max: 18}", "manual min 19 is above max 18"},
+        {"max: 15", "max: 7", "point_buy spans 8..7"},
+        {"score_max: 20", "score_max: 16", "manual max 18 is over score_max 16"},
+        {"budget: 27", "budget: lots", "budget must be an integer"},
+        {"\nrolled:", "\nrolling:", "unknown key \"rolling\" in the file"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char dir[64];
+        copy_data(dir);
+        patch(dir, "ability-methods.yaml", cases[i].old, cases[i].new);
+        expect_failure(dir, ERR_INVALID, cases[i].want);
+        remove_data(dir);
+    }
+}
+
+/* ruleset_load_override(): the text replaces the named file, which must be a data file, within the size limit. */
+static void test_load_override(void **state)
+{
+    (void)state;
+    char path[4200], dir[4096], want[4200];
+    struct ruleset *rs = NULL;
+    struct err e = {0};
+
+    snprintf(dir, sizeof(dir), "%s/rules/data", top_srcdir());
+    snprintf(path, sizeof(path), "%s/races.yaml", dir);
+    char *races = slurp(path);
+    assert_non_null(races);
+    char *at = strstr(races, "    speed: 25\n"); /* the dwarf's */
+    assert_non_null(at);
+    memcpy(at, "    speed: 35\n", 14);
+    /* not NUL-terminated: the length bounds the text, and what follows it must not be read */
+    size_t len = strlen(races);
+    char *copy = malloc(len + 3);
+    assert_non_null(copy);
+    memcpy(copy, races, len);
+    memcpy(copy + len, "x:[", 3);
+
+    assert_int_equal(ruleset_load_override(dir, "races.yaml", copy, len, &rs, &e), 0);
+    assert_non_null(rs);
+    assert_int_equal(ruleset_race(rs, "dwarf")->speed, 35); /* the override, not the file (25) */
+    assert_int_equal(ruleset_race(rs, "halfling")->speed, 25);
+    ruleset_free(rs);
+
+    /* a problem in the text is reported at its position under the data folder's name */
+    rs = (struct ruleset *)1;
+    memcpy(at, "    speed: 3x\n", 14);
+    assert_int_equal(ruleset_load_override(dir, "races.yaml", races, strlen(races), &rs, &e), ERR_INVALID);
+    assert_null(rs);
+    int line = 1;
+    for (const char *q = races; q < at; q++)
+        line += *q == '\n';
+    snprintf(want, sizeof(want), "%s/races.yaml:%d:12: speed must be an integer", dir, line);
+    if (strstr(e.msg, want) == NULL)
+        fail_msg("expected \"%s\" in: %s", want, e.msg);
+
+    rs = (struct ruleset *)1;
+    assert_int_equal(ruleset_load_override(dir, "spells.yaml", "spells: []\n", 11, &rs, &e), ERR_INVALID);
+    assert_null(rs);
+    assert_non_null(strstr(e.msg, "\"spells.yaml\" is not a data file"));
+
+    rs = (struct ruleset *)1;
+    char *big = malloc(RULESET_MAX_FILE + 1);
+    assert_non_null(big);
+    memset(big, '#', RULESET_MAX_FILE + 1);
+    assert_int_equal(ruleset_load_override(dir, "xp.yaml", big, RULESET_MAX_FILE + 1, &rs, &e), ERR_TOO_LARGE);
+    assert_null(rs);
+    /* exactly at the limit is read (and refused only for what it holds: a comment, so an empty file) */
+    rs = (struct ruleset *)1;
+    assert_int_equal(ruleset_load_override(dir, "xp.yaml", big, RULESET_MAX_FILE, &rs, &e), ERR_INVALID);
+    assert_null(rs);
+    assert_non_null(strstr(e.msg, "xp.yaml: the file is empty"));
+    free(big);
+    free(copy);
+    free(races);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1152,6 +1279,9 @@ int main(void)
         cmocka_unit_test(test_bad_proficiencies),
         cmocka_unit_test(test_bad_features),
         cmocka_unit_test(test_cross_check),
+        cmocka_unit_test(test_ability_methods),
+        cmocka_unit_test(test_bad_ability_methods),
+        cmocka_unit_test(test_load_override),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,7 +71,7 @@ static void test_insert_get_roundtrip(void **state)
     const char *doc = "{\"id\":\"11111111-1111-4111-8111-111111111111\",\"name\":\"Thorin\"}";
     char etag[36];
     store_etag(1, doc, strlen(doc), etag);
-    struct store_record r = {"11111111-1111-4111-8111-111111111111", 1, "Thorin", "t0", "t0", etag, doc, strlen(doc), NULL, NULL, 0, NULL};
+    struct store_record r = {"11111111-1111-4111-8111-111111111111", 1, "Thorin", "t0", "t0", etag, doc, strlen(doc), .race = NULL};
     struct err e = {0};
     assert_int_equal(store_character_insert(s, &r, NULL, &e), 0);
     assert_int_equal(store_character_insert(s, &r, NULL, &e), ERR_CONFLICT);
@@ -137,7 +137,7 @@ static void insert_doc(struct store *s, const char *id, const char *doc)
 {
     char etag[36];
     store_etag(1, doc, strlen(doc), etag);
-    struct store_record r = {id, 1, "n", "t0", "t0", etag, doc, strlen(doc), NULL, NULL, 0, NULL};
+    struct store_record r = {id, 1, "n", "t0", "t0", etag, doc, strlen(doc), .race = NULL};
     struct err e = {0};
     assert_int_equal(store_character_insert(s, &r, NULL, &e), 0);
 }
@@ -742,6 +742,244 @@ static void test_migration_0003_keeps_existing_rows(void **state)
     store_close(s);
 }
 
+/* ---- equipment and campaign rows (store_doc_*) ---- */
+
+/* A document row of any kind; strings copied into the caller's buffers. */
+struct drec {
+    char id[64], doc[256], etag[36];
+    struct store_record r;
+};
+
+static void make_drec(struct drec *x, const char *id, long long version, const char *name, const char *type,
+                      const char *character_id)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    snprintf(x->doc, sizeof(x->doc), "{\"id\":\"%s\",\"version\":%lld,\"name\":\"%s\"}", id, version, name);
+    store_etag(version, x->doc, strlen(x->doc), x->etag);
+    x->r = (struct store_record){.id = x->id, .version = version, .name = name, .created_at = "t0",
+                                 .updated_at = "t1", .etag = x->etag, .document = x->doc,
+                                 .document_len = strlen(x->doc), .equip_type = type, .base_cost = 2.5,
+                                 .weight = 10, .character_id = character_id};
+}
+
+static long long doc_stored(struct store *s, enum store_kind k, const char *id, char *doc, size_t doclen)
+{
+    struct store_record got;
+    struct err e = {0};
+    int rc = store_doc_get(s, k, id, strlen(id), &got, &e);
+    if (rc == ERR_NOT_FOUND)
+        return -1;
+    if (rc != 0)
+        fail_msg("get %s: %s", id, e.msg);
+    long long v = got.version;
+    if (doc != NULL)
+        snprintf(doc, doclen, "%.*s", (int)got.document_len, got.document);
+    store_row_done(s);
+    return v;
+}
+
+struct seen_rows {
+    char ids[16][64];
+    int n, with_doc;
+};
+
+static int collect_docs(void *ctx, const struct store_record *r)
+{
+    struct seen_rows *c = ctx;
+    if (c->n < 16)
+        snprintf(c->ids[c->n++], 64, "%s", r->id);
+    c->with_doc += r->document != NULL;
+    return 0;
+}
+
+/* Insert, get, update and delete with version checks and outbox rows, for equipment and campaigns. */
+static void test_doc_rows_crud_and_versions(void **state)
+{
+    (void)state;
+    char path[160], doc[256];
+    fresh_db("docs.db", 0, path, sizeof(path));
+    struct store *s = open_at(path, 1, NULL);
+    static const enum store_kind kinds[] = {STORE_EQUIPMENT, STORE_CAMPAIGNS};
+    static const char *const resources[] = {"equipment", "campaigns"};
+    for (size_t i = 0; i < 2; i++) {
+        enum store_kind k = kinds[i];
+        struct drec x;
+        struct err e = {0};
+        long long seq1 = 0, seq2 = 0, seq3 = 0;
+        make_drec(&x, "d1", 1, "Rope", "other", "c1");
+        assert_int_equal(store_doc_insert(s, k, &x.r, &seq1, &e), 0);
+        assert_true(seq1 > 0);
+        assert_int_equal(store_doc_insert(s, k, &x.r, NULL, &e), ERR_CONFLICT); /* the id exists */
+        assert_int_equal(doc_stored(s, k, "d1", doc, sizeof(doc)), 1);
+        assert_string_equal(doc, x.doc);
+        /* Update: stale expectation and a version that does not follow are conflicts. */
+        make_drec(&x, "d1", 2, "Rope v2", "other", "c1");
+        assert_int_equal(store_doc_update(s, k, &x.r, 5, NULL, &e), ERR_CONFLICT);
+        assert_int_equal(store_doc_update(s, k, &x.r, 1, &seq2, &e), 0);
+        assert_true(seq2 > seq1);
+        assert_int_equal(store_doc_update(s, k, &x.r, 1, NULL, &e), ERR_CONFLICT); /* version 1 is gone */
+        make_drec(&x, "nope", 2, "x", "other", "c1");
+        assert_int_equal(store_doc_update(s, k, &x.r, 1, NULL, &e), ERR_NOT_FOUND);
+        assert_int_equal(doc_stored(s, k, "d1", NULL, 0), 2);
+        /* Delete: stale version 412-style conflict, then 0, then not found. */
+        assert_int_equal(store_doc_delete(s, k, "d1", 1, NULL, &e), ERR_CONFLICT);
+        assert_int_equal(store_doc_delete(s, k, "d1", 2, &seq3, &e), 0);
+        assert_int_equal(store_doc_delete(s, k, "d1", 0, NULL, &e), ERR_NOT_FOUND);
+        assert_int_equal(doc_stored(s, k, "d1", NULL, 0), -1);
+        /* Each write queued an outbox row of the kind's resource: upsert, upsert, delete. */
+        char sql[200];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM outbox WHERE resource = '%s' AND id = 'd1' AND seq IN (%lld, %lld, %lld)",
+                 resources[i], seq1, seq2, seq3);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 3);
+        sqlite3_finalize(st);
+        assert_int_equal(store_kind_of(resources[i]), (int)k);
+        assert_string_equal(store_kind_resource(k), resources[i]);
+    }
+    assert_int_equal(store_kind_of("spells"), -1);
+    store_close(s);
+}
+
+/* List filters: equipment by type, documents only (CSV rows without a document); campaigns by character. */
+static void test_doc_list_filters(void **state)
+{
+    (void)state;
+    char path[160];
+    fresh_db("doclist.db", 0, path, sizeof(path));
+    struct store *s = open_at(path, 0, NULL);
+    struct err e = {0};
+    struct drec x;
+    make_drec(&x, "e1", 1, "Buckler", "shield", NULL);
+    assert_int_equal(store_doc_insert(s, STORE_EQUIPMENT, &x.r, NULL, &e), 0);
+    make_drec(&x, "e2", 1, "Rope", "other", NULL);
+    assert_int_equal(store_doc_insert(s, STORE_EQUIPMENT, &x.r, NULL, &e), 0);
+    make_drec(&x, "e3", 1, "Kite Shield", "shield", NULL);
+    assert_int_equal(store_doc_insert(s, STORE_EQUIPMENT, &x.r, NULL, &e), 0);
+    /* A row loaded from CSV: columns, no document. */
+    assert_int_equal(sqlite3_exec(store_db(s),
+                                  "INSERT INTO equipment (id, name, equip_type, base_cost, weight) VALUES ('e0', "
+                                  "'Imported Shield', 'shield', 10, 6)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    struct store_filter f = {.equip_type = "shield"};
+    struct seen_rows c = {0};
+    long long count = 0;
+    assert_int_equal(store_doc_list(s, STORE_EQUIPMENT, &f, NULL, 10, &count, collect_docs, &c, &e), 0);
+    assert_int_equal(count, 3);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.ids[0], "e0"); /* by id */
+    assert_int_equal(c.with_doc, 2);
+    f.documents_only = 1;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_doc_list(s, STORE_EQUIPMENT, &f, NULL, 10, &count, collect_docs, &c, &e), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(c.ids[0], "e1");
+    assert_string_equal(c.ids[1], "e3");
+    /* After an id, with a limit: the page and the whole count. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_doc_list(s, STORE_EQUIPMENT, NULL, "e1", 1, &count, collect_docs, &c, &e), 0);
+    assert_int_equal(count, 4);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.ids[0], "e2");
+    /* The CSV row is not a document for GET. */
+    assert_int_equal(doc_stored(s, STORE_EQUIPMENT, "e0", NULL, 0), -1);
+    /* Campaigns by character. */
+    make_drec(&x, "p1", 1, "", NULL, "char-a");
+    assert_int_equal(store_doc_insert(s, STORE_CAMPAIGNS, &x.r, NULL, &e), 0);
+    make_drec(&x, "p2", 1, "", NULL, "char-b");
+    assert_int_equal(store_doc_insert(s, STORE_CAMPAIGNS, &x.r, NULL, &e), 0);
+    make_drec(&x, "p3", 1, "", NULL, "char-a");
+    assert_int_equal(store_doc_insert(s, STORE_CAMPAIGNS, &x.r, NULL, &e), 0);
+    struct store_filter fc = {.character_id = "char-a"};
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_doc_list(s, STORE_CAMPAIGNS, &fc, NULL, 10, &count, collect_docs, &c, &e), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(c.ids[0], "p1");
+    assert_string_equal(c.ids[1], "p3");
+    store_close(s);
+}
+
+/* One id in several kinds: separate rows, and the read cache keeps them apart (keys by kind). */
+static void test_doc_kinds_do_not_collide(void **state)
+{
+    (void)state;
+    char path[160], doc[256];
+    fresh_db("collide.db", 0, path, sizeof(path));
+    uint64_t *gen = cache_generation_new();
+    assert_non_null(gen);
+    struct store *a = open_at(path, 0, gen), *b = open_at(path, 0, gen);
+    struct err e = {0};
+    struct rec ch;
+    make_rec(&ch, "same-id", 1, "Character", "elf", "bard", 1, NULL);
+    assert_int_equal(store_character_insert(b, &ch.r, NULL, &e), 0);
+    struct drec eq, cp;
+    make_drec(&eq, "same-id", 1, "Item", "other", NULL);
+    assert_int_equal(store_doc_insert(b, STORE_EQUIPMENT, &eq.r, NULL, &e), 0);
+    make_drec(&cp, "same-id", 1, "Campaign", NULL, "c");
+    snprintf(cp.doc, sizeof(cp.doc), "{\"id\":\"same-id\",\"campaign\":true}");
+    cp.r.document_len = strlen(cp.doc);
+    assert_int_equal(store_doc_insert(b, STORE_CAMPAIGNS, &cp.r, NULL, &e), 0);
+    for (int round = 0; round < 2; round++) { /* a miss, then (cached) a hit */
+        assert_int_equal(stored(a, "same-id", doc, sizeof(doc)), 1);
+        assert_string_equal(doc, ch.doc);
+        assert_int_equal(doc_stored(a, STORE_EQUIPMENT, "same-id", doc, sizeof(doc)), 1);
+        assert_string_equal(doc, eq.doc);
+        assert_int_equal(doc_stored(a, STORE_CAMPAIGNS, "same-id", doc, sizeof(doc)), 1);
+        assert_string_equal(doc, cp.doc);
+    }
+    /* Deleting the item leaves the character and the campaign. */
+    assert_int_equal(store_doc_delete(b, STORE_EQUIPMENT, "same-id", 1, NULL, &e), 0);
+    assert_int_equal(doc_stored(a, STORE_EQUIPMENT, "same-id", NULL, 0), -1);
+    assert_int_equal(stored(a, "same-id", NULL, 0), 1);
+    assert_int_equal(doc_stored(a, STORE_CAMPAIGNS, "same-id", NULL, 0), 1);
+    store_close(a);
+    store_close(b);
+}
+
+/* Pulled rows of other kinds: newer wins by (version, updated_at, instance); remote deletes. */
+static void test_doc_put_remote(void **state)
+{
+    (void)state;
+    char path[160], doc[256];
+    fresh_db("docremote.db", 0, path, sizeof(path));
+    struct store *s = open_at(path, 0, NULL);
+    struct err e = {0};
+    struct drec x;
+    int applied = 0;
+    make_drec(&x, "r1", 2, "Pulled", "shield", NULL);
+    assert_int_equal(store_doc_put_remote(s, STORE_EQUIPMENT, &x.r, "other", &applied, &e), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(doc_stored(s, STORE_EQUIPMENT, "r1", doc, sizeof(doc)), 2);
+    /* Its columns came along: the type filter finds it. */
+    struct store_filter f = {.equip_type = "shield"};
+    struct seen_rows c = {0};
+    long long count = 0;
+    assert_int_equal(store_doc_list(s, STORE_EQUIPMENT, &f, NULL, 10, &count, collect_docs, &c, &e), 0);
+    assert_int_equal(count, 1);
+    make_drec(&x, "r1", 1, "Older", "shield", NULL);
+    assert_int_equal(store_doc_put_remote(s, STORE_EQUIPMENT, &x.r, "zzz", &applied, &e), 0);
+    assert_int_equal(applied, 0);
+    assert_int_equal(doc_stored(s, STORE_EQUIPMENT, "r1", NULL, 0), 2);
+    make_drec(&x, "r1", 2, "Same version, later instance", "shield", NULL);
+    assert_int_equal(store_doc_put_remote(s, STORE_EQUIPMENT, &x.r, "p-later", &applied, &e), 0);
+    assert_int_equal(applied, 1);
+    make_drec(&x, "k1", 1, "", NULL, "char-z");
+    assert_int_equal(store_doc_put_remote(s, STORE_CAMPAIGNS, &x.r, "other", &applied, &e), 0);
+    assert_int_equal(applied, 1);
+    struct store_filter fc = {.character_id = "char-z"};
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_doc_list(s, STORE_CAMPAIGNS, &fc, NULL, 10, &count, collect_docs, &c, &e), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_doc_delete_remote(s, STORE_CAMPAIGNS, "k1", &e), 0);
+    assert_int_equal(store_doc_delete_remote(s, STORE_CAMPAIGNS, "k1", &e), ERR_NOT_FOUND);
+    assert_int_equal(doc_stored(s, STORE_EQUIPMENT, "r1", NULL, 0), 2); /* another kind is untouched */
+    store_close(s);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -762,6 +1000,10 @@ int main(void)
         cmocka_unit_test(test_cache_follows_updates_and_deletes),
         cmocka_unit_test(test_put_remote_columns_and_nonce),
         cmocka_unit_test(test_migration_0003_keeps_existing_rows),
+        cmocka_unit_test(test_doc_rows_crud_and_versions),
+        cmocka_unit_test(test_doc_list_filters),
+        cmocka_unit_test(test_doc_kinds_do_not_collide),
+        cmocka_unit_test(test_doc_put_remote),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
