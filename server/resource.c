@@ -148,7 +148,16 @@ void resource_commit(struct route_ctx *rc, const struct resource_desc *d, json_t
     char id[IDS_UUID_LEN + 1], now[IDS_TIME_LEN + 1], etag[36];
     ids_now_rfc3339(now);
     long long version = st != NULL ? st->version + 1 : 1;
-    const char *created = st != NULL ? json_string_value(json_object_get(st->doc, "created_at")) : NULL;
+    /* Copied: `doc` may be st->doc itself, whose "created_at" is replaced below. */
+    char created_buf[IDS_TIME_LEN + 8];
+    const char *created = NULL;
+    if (st != NULL) {
+        const char *c = json_string_value(json_object_get(st->doc, "created_at"));
+        if (c != NULL && strlen(c) < sizeof(created_buf)) {
+            memcpy(created_buf, c, strlen(c) + 1);
+            created = created_buf;
+        }
+    }
     struct err e = {0};
     int rc_w = ERR_CONFLICT;
     long long seq = 0;
