@@ -500,8 +500,15 @@ int harness_server_start(struct harness_server *s, const struct harness_options 
             harness_server_cleanup(s);
             return -1;
         }
-        if (healthy(s))
+        if (healthy(s)) {
+            /* One worker answering does not mean the master has forked the others yet (a loaded
+             * machine may run the first worker before the master's next fork): wait for them. */
+            pid_t kids[64];
+            size_t want = o->workers > 0 ? (size_t)o->workers : 2;
+            while (scan_proc(s->pid, 0, kids, 64) < want && now_s() < deadline)
+                sleep_s(0.02);
             return 0;
+        }
         sleep_s(0.05);
     }
     why_with_log(s, why, whylen, "GET /healthz did not answer 200 within 10 s");
