@@ -14,7 +14,7 @@
 #include "server/problem.h"
 #include "server/resource.h"
 
-static const struct resource_desc desc = {STORE_CAMPAIGNS, "campaign", "/v1/campaigns"};
+const struct resource_desc campaigns_resource = {.kind = STORE_CAMPAIGNS, .noun = "campaign", .base_path = "/v1/campaigns"};
 static const char *const abilities[6] = {"str", "dex", "con", "int", "wis", "cha"};
 static const char *const armor_kinds[] = {"none", "light", "medium", "heavy", "shield"};
 #define CLASSES_MAX 20 /* classes of one character (one per level at most) */
@@ -189,11 +189,10 @@ void campaigns_derive(const struct ruleset *rs, json_t *doc)
     json_object_set_new(doc, "next_level_xp", next >= 0 ? json_integer(next) : json_null());
 }
 
-/* Refresh the character snapshot from the stored character while it exists; -1 after answering 500. */
-static int refresh_character(struct route_ctx *rc, json_t *doc)
+int campaigns_refresh_character(struct route_ctx *rc, json_t *doc)
 {
     const char *cid = json_string_value(json_object_get(doc, "character_id"));
-    if (cid == NULL)
+    if (cid == NULL || !ids_is_uuid(cid, strlen(cid)))
         return 0;
     struct store_record r;
     struct err e = {0};
@@ -222,11 +221,11 @@ static int refresh_character(struct route_ctx *rc, json_t *doc)
 /* Derive and store version st->version + 1 (or a new campaign when st is NULL). */
 static void save(struct route_ctx *rc, json_t *doc, const struct resource_stored *st)
 {
-    if (st != NULL && refresh_character(rc, doc) != 0)
+    if (st != NULL && campaigns_refresh_character(rc, doc) != 0)
         return;
     campaigns_derive(rc->w->rt->ruleset, doc);
     struct store_record cols = {.character_id = json_string_value(json_object_get(doc, "character_id"))};
-    resource_commit(rc, &desc, doc, st, &cols);
+    resource_commit(rc, &campaigns_resource, doc, st, &cols);
 }
 
 static void invalid(struct route_ctx *rc, const struct violations *v)
@@ -293,68 +292,28 @@ static int camp_param(void *ctx, const char *key, const char *val, size_t vlen, 
     return 0;
 }
 
-struct list_ctx {
-    struct resource_page *pg;
-    int limit, more;
-    char last[40];
-};
-
-static int list_row(void *ctx, const struct store_record *r)
-{
-    struct list_ctx *c = ctx;
-    if (c->pg->rows >= c->limit) {
-        c->more = 1;
-        return 1;
-    }
-    resource_page_add(c->pg, r->document, r->document_len);
-    snprintf(c->last, sizeof(c->last), "%s", r->id);
-    return 0;
-}
-
 void campaigns_on_list(struct route_ctx *rc)
 {
-    h2o_req_t *req = rc->req;
-    struct violations *v = h2o_mem_alloc_pool(&req->pool, sizeof(*v));
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
     violations_init(v);
     struct resource_query q;
     struct camp_query cq = {{0}};
-    resource_query_parse(req, &q, camp_param, &cq, v);
-    if (q.cursor[0] != '\0' && !ids_is_uuid(q.cursor, strlen(q.cursor)))
-        violations_add(v, "cursor", "invalid", "cursor is not one this server gave out");
-    if (v->n > 0) {
-        problem_send(req, PROBLEM_VALIDATION, "the query is not valid", v);
-        return;
-    }
+    resource_query_parse(rc->req, &q, camp_param, &cq, v);
     struct store_filter f = {.character_id = cq.character_id[0] ? cq.character_id : NULL};
-    struct resource_page pg = {0};
-    struct list_ctx c = {.pg = &pg, .limit = q.limit};
-    long long count = 0;
-    struct err e = {0};
-    if (store_doc_list(rc->w->store, STORE_CAMPAIGNS, &f, q.cursor[0] ? q.cursor : NULL, q.limit + 1, &count,
-                       list_row, &c, &e) != 0) {
-        free(pg.buf);
-        routes_send_internal(rc, &e);
-        return;
-    }
-    char next[256], cur[96];
-    const char *nextp = NULL;
-    if (c.more) {
-        resource_cursor(c.last, cur);
-        snprintf(next, sizeof(next), "/v1/campaigns?%s%s%slimit=%d&cursor=%s", f.character_id ? "character_id=" : "",
-                 f.character_id ? f.character_id : "", f.character_id ? "&" : "", q.limit, cur);
-        nextp = next;
-    }
-    resource_page_send(rc, &pg, count, nextp);
+    char next_query[64] = "";
+    if (f.character_id != NULL)
+        snprintf(next_query, sizeof(next_query), "character_id=%s&", f.character_id);
+    resource_list(rc, &campaigns_resource, &q, v, &f, next_query);
 }
 
 void campaigns_on_get(struct route_ctx *rc)
 {
-    resource_get(rc, &desc);
+    resource_get(rc, &campaigns_resource);
 }
 
 void campaigns_on_delete(struct route_ctx *rc)
 {
-    resource_delete(rc, &desc);
+    resource_delete(rc, &campaigns_resource);
 }
 
 /* A whole number lo..hi from body member `key` into *out; problems into v. 1 when present and valid. */
@@ -412,7 +371,7 @@ static void put_state(struct route_ctx *rc, struct resource_stored *st, const js
 void campaigns_on_put(struct route_ctx *rc)
 {
     struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
+    if (resource_load_for_write(rc, &campaigns_resource, &st) != 0)
         return;
     struct violations v;
     violations_init(&v);
@@ -430,7 +389,7 @@ void campaigns_on_put(struct route_ctx *rc)
 void campaigns_on_patch(struct route_ctx *rc)
 {
     struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
+    if (resource_load_for_write(rc, &campaigns_resource, &st) != 0)
         return;
     put_state(rc, &st, rc->body);
     resource_stored_release(&st);
@@ -471,16 +430,24 @@ static json_t *resolve(struct route_ctx *rc, const char *ref, const char *field)
     return NULL;
 }
 
+/* Load {id} for an action whose body may hold `allowed` members only: 0 and *st, or -1 when answered. */
+static int load_action(struct route_ctx *rc, const char *const *allowed, struct resource_stored *st)
+{
+    if (resource_load_for_write(rc, &campaigns_resource, st) != 0)
+        return -1;
+    if (routes_refuse_unknown_fields(rc, allowed)) {
+        resource_stored_release(st);
+        return -1;
+    }
+    return 0;
+}
+
 void campaigns_on_equip(struct route_ctx *rc)
 {
-    struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
-        return;
     static const char *const allowed[] = {"item", "slot", NULL};
-    if (routes_refuse_unknown_fields(rc, allowed)) {
-        resource_stored_release(&st);
+    struct resource_stored st;
+    if (load_action(rc, allowed, &st) != 0)
         return;
-    }
     struct violations v;
     violations_init(&v);
     const char *ref = read_str(rc->body, "item", "item", 64, &v);
@@ -511,14 +478,10 @@ void campaigns_on_equip(struct route_ctx *rc)
 
 void campaigns_on_unequip(struct route_ctx *rc)
 {
-    struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
-        return;
     static const char *const allowed[] = {"slot", NULL};
-    if (routes_refuse_unknown_fields(rc, allowed)) {
-        resource_stored_release(&st);
+    struct resource_stored st;
+    if (load_action(rc, allowed, &st) != 0)
         return;
-    }
     struct violations v;
     violations_init(&v);
     const char *slot_name = read_str(rc->body, "slot", "slot", 16, &v);
@@ -536,14 +499,10 @@ void campaigns_on_unequip(struct route_ctx *rc)
 
 void campaigns_on_pack(struct route_ctx *rc)
 {
-    struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
-        return;
     static const char *const allowed[] = {"add", "remove", NULL};
-    if (routes_refuse_unknown_fields(rc, allowed)) {
-        resource_stored_release(&st);
+    struct resource_stored st;
+    if (load_action(rc, allowed, &st) != 0)
         return;
-    }
     struct violations v;
     violations_init(&v);
     json_t *add = json_object_get(rc->body, "add"), *rem = json_object_get(rc->body, "remove");
@@ -628,14 +587,10 @@ void campaigns_on_pack(struct route_ctx *rc)
 
 void campaigns_on_hp(struct route_ctx *rc)
 {
-    struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
-        return;
     static const char *const allowed[] = {"damage", "heal", NULL};
-    if (routes_refuse_unknown_fields(rc, allowed)) {
-        resource_stored_release(&st);
+    struct resource_stored st;
+    if (load_action(rc, allowed, &st) != 0)
         return;
-    }
     struct violations v;
     violations_init(&v);
     long long dmg = 0, heal = 0;
@@ -656,14 +611,10 @@ void campaigns_on_hp(struct route_ctx *rc)
 
 void campaigns_on_xp(struct route_ctx *rc)
 {
-    struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
-        return;
     static const char *const allowed[] = {"award", NULL};
-    if (routes_refuse_unknown_fields(rc, allowed)) {
-        resource_stored_release(&st);
+    struct resource_stored st;
+    if (load_action(rc, allowed, &st) != 0)
         return;
-    }
     struct violations v;
     violations_init(&v);
     long long award = 0;

@@ -13,6 +13,7 @@
 
 #include "rules/campaign.h"
 #include "rules/violations.h"
+#include "server/resource.h"
 #include "server/routes.h"
 #include "storage/store.h"
 
@@ -40,6 +41,17 @@ json_t *campaigns_resolve_item(const struct ruleset *rs, struct store *s, const 
  * encumbrance, speed, warnings, level, level_up_due, next_level_xp.
  */
 void campaigns_derive(const struct ruleset *rs, json_t *doc);
+
+/* The campaign resource (server/resource.h): store kind, noun, /v1/campaigns. */
+extern const struct resource_desc campaigns_resource;
+
+/*
+ * Refresh the "character" snapshot of campaign `doc` (borrowed, changed in
+ * place) from its stored character while it exists (a gone character leaves
+ * the snapshot as it was); current_hp falls to a lowered max_hp. 0, or -1
+ * after answering 500.
+ */
+int campaigns_refresh_character(struct route_ctx *rc, json_t *doc);
 
 void campaigns_on_create(struct route_ctx *rc);
 void campaigns_on_list(struct route_ctx *rc);

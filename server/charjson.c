@@ -313,44 +313,66 @@ static void read_choices(const json_t *val, struct build *b, struct violations *
         mark(b, BF_CHOICES);
 }
 
-static void read_asis(const json_t *val, struct build *b, struct violations *v)
+/* The members of one object entry of an array, at path p, into the build; nonzero when one has a problem. */
+typedef int (*entry_fn)(const json_t *x, const char *p, struct build *b, struct violations *v);
+
+/*
+ * An array member (path `top`) of at most `max` objects whose members are
+ * `known`, each entry read by fn; a problem anywhere marks build field f.
+ * `unit` names the entries in the too_many message.
+ */
+static void read_entries(const json_t *val, const char *top, const char *unit, int max, enum build_field f,
+                         const char *const *known, entry_fn fn, struct build *b, struct violations *v)
 {
-    static const char *const known[] = {"level", "increase", NULL};
-    const char *top = "ability_score_improvements";
     if (val == NULL || json_is_null(val))
         return;
     if (!json_is_array(val)) {
         wrong_type(v, top, "an array", val);
-        mark(b, BF_ASIS);
+        mark(b, f);
         return;
     }
     size_t n = json_array_size(val);
-    if (n > BUILD_LIST_MAX) {
-        violations_add(v, top, "too_many", "%s has %zu items; at most %d allowed", top, n, BUILD_LIST_MAX);
-        mark(b, BF_ASIS);
+    if (n > (size_t)max) {
+        violations_add(v, top, "too_many", "%s has %zu %s; at most %d allowed", top, n, unit, max);
+        mark(b, f);
         return;
     }
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *x = json_array_get(val, i);
-        char p[PATH_MAX_BYTES], q[PATH_MAX_BYTES];
+        char p[PATH_MAX_BYTES];
         path_index(p, top, i);
         if (!json_is_object(x)) {
             wrong_type(v, p, "an object", x);
             bad = 1;
             continue;
         }
-        struct build_asi *a = &b->asis[b->nasis++];
-        memset(a, 0, sizeof(*a));
         bad |= unknown_members(x, known, p, v) > 0;
-        path_key(q, p, "level");
-        if (read_int(json_object_get(x, "level"), q, &a->level, v) < 0)
-            bad = 1;
-        path_key(q, p, "increase");
-        bad |= read_scores(json_object_get(x, "increase"), q, &a->increase, v) != 0;
+        bad |= fn(x, p, b, v) != 0;
     }
     if (bad)
-        mark(b, BF_ASIS);
+        mark(b, f);
+}
+
+/* One ability_score_improvements entry {"level", "increase"}. */
+static int read_asi(const json_t *x, const char *p, struct build *b, struct violations *v)
+{
+    struct build_asi *a = &b->asis[b->nasis++];
+    memset(a, 0, sizeof(*a));
+    char q[PATH_MAX_BYTES];
+    int bad = 0;
+    path_key(q, p, "level");
+    if (read_int(json_object_get(x, "level"), q, &a->level, v) < 0)
+        bad = 1;
+    path_key(q, p, "increase");
+    bad |= read_scores(json_object_get(x, "increase"), q, &a->increase, v) != 0;
+    return bad;
+}
+
+static void read_asis(const json_t *val, struct build *b, struct violations *v)
+{
+    static const char *const known[] = {"level", "increase", NULL};
+    read_entries(val, "ability_score_improvements", "items", BUILD_LIST_MAX, BF_ASIS, known, read_asi, b, v);
 }
 
 /* "hit_points" of an advancement entry: an integer roll, or "average" (0). */
@@ -372,51 +394,32 @@ static int read_advance_hp(const json_t *val, const char *path, int *out, struct
     return 0;
 }
 
+/* One advancement entry {"class", "subclass", "hit_points", "asi", "skills", "tools"}. */
+static int read_advance(const json_t *x, const char *p, struct build *b, struct violations *v)
+{
+    struct build_advance *a = &b->advancement[b->nadvancement++];
+    memset(a, 0, sizeof(*a));
+    char q[PATH_MAX_BYTES];
+    int bad = 0;
+    path_key(q, p, "class");
+    bad |= read_string(json_object_get(x, "class"), q, CHARJSON_SLUG_MAX, &a->class_, NULL, v) != 0;
+    path_key(q, p, "subclass");
+    bad |= read_string(json_object_get(x, "subclass"), q, CHARJSON_SLUG_MAX, &a->subclass, NULL, v) != 0;
+    path_key(q, p, "hit_points");
+    bad |= read_advance_hp(json_object_get(x, "hit_points"), q, &a->hit_points, v) != 0;
+    path_key(q, p, "asi");
+    bad |= read_scores(json_object_get(x, "asi"), q, &a->asi, v) != 0;
+    path_key(q, p, "skills");
+    bad |= read_list(json_object_get(x, "skills"), q, &a->skills, v) != 0;
+    path_key(q, p, "tools");
+    bad |= read_list(json_object_get(x, "tools"), q, &a->tools, v) != 0;
+    return bad;
+}
+
 static void read_advancement(const json_t *val, struct build *b, struct violations *v)
 {
     static const char *const known[] = {"class", "subclass", "hit_points", "asi", "skills", "tools", NULL};
-    const char *top = "advancement";
-    if (val == NULL || json_is_null(val))
-        return;
-    if (!json_is_array(val)) {
-        wrong_type(v, top, "an array", val);
-        mark(b, BF_ADVANCEMENT);
-        return;
-    }
-    size_t n = json_array_size(val);
-    if (n > BUILD_ADVANCE_MAX) {
-        violations_add(v, top, "too_many", "%s has %zu levels; at most %d allowed", top, n, BUILD_ADVANCE_MAX);
-        mark(b, BF_ADVANCEMENT);
-        return;
-    }
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *x = json_array_get(val, i);
-        char p[PATH_MAX_BYTES], q[PATH_MAX_BYTES];
-        path_index(p, top, i);
-        if (!json_is_object(x)) {
-            wrong_type(v, p, "an object", x);
-            bad = 1;
-            continue;
-        }
-        struct build_advance *a = &b->advancement[b->nadvancement++];
-        memset(a, 0, sizeof(*a));
-        bad |= unknown_members(x, known, p, v) > 0;
-        path_key(q, p, "class");
-        bad |= read_string(json_object_get(x, "class"), q, CHARJSON_SLUG_MAX, &a->class_, NULL, v) != 0;
-        path_key(q, p, "subclass");
-        bad |= read_string(json_object_get(x, "subclass"), q, CHARJSON_SLUG_MAX, &a->subclass, NULL, v) != 0;
-        path_key(q, p, "hit_points");
-        bad |= read_advance_hp(json_object_get(x, "hit_points"), q, &a->hit_points, v) != 0;
-        path_key(q, p, "asi");
-        bad |= read_scores(json_object_get(x, "asi"), q, &a->asi, v) != 0;
-        path_key(q, p, "skills");
-        bad |= read_list(json_object_get(x, "skills"), q, &a->skills, v) != 0;
-        path_key(q, p, "tools");
-        bad |= read_list(json_object_get(x, "tools"), q, &a->tools, v) != 0;
-    }
-    if (bad)
-        mark(b, BF_ADVANCEMENT);
+    read_entries(val, "advancement", "levels", BUILD_ADVANCE_MAX, BF_ADVANCEMENT, known, read_advance, b, v);
 }
 
 void charjson_read_build(const json_t *body, struct build *b, struct violations *v)

@@ -1,7 +1,8 @@
 /*
  * server/compat.c - see compat.h. Mapping tables first (ability names, field
  * paths, encumbrance labels, the original's equipment columns), then shared
- * plumbing (query, storing a document), then the four route families. The
+ * plumbing (query; loading and storing are server/resource.c's), then the
+ * four route families. The
  * rules are never re-implemented here: characters are judged by
  * character_evaluate() (CHARACTER_DRAFT: a build that is only unfinished is
  * accepted, as the original asked for no skills or race choices), items by
@@ -20,6 +21,7 @@
 #include "rules/campaign.h"
 #include "rules/character.h"
 #include "server/campaigns.h"
+#include "server/characters.h"
 #include "server/charjson.h"
 #include "server/config.h"
 #include "server/equipment.h"
@@ -163,111 +165,6 @@ static void check_members(const json_t *body, const char *const *allowed, struct
 }
 
 /*
- * Load stored row `id` of kind k as a parsed document (new reference) with
- * its version; NULL after answering 404 or 500.
- */
-static json_t *load_doc(struct route_ctx *rc, enum store_kind k, const char *id, const char *noun, long long *version)
-{
-    struct store_record r;
-    struct err e = {0};
-    int rc_get = k == STORE_CHARACTERS ? store_character_get(rc->w->store, id, strlen(id), &r, &e)
-                                       : store_doc_get(rc->w->store, k, id, strlen(id), &r, &e);
-    if (rc_get == ERR_NOT_FOUND) {
-        char detail[64];
-        snprintf(detail, sizeof(detail), "no %s has that id", noun);
-        problem_send(rc->req, PROBLEM_NOT_FOUND, detail, NULL);
-        return NULL;
-    }
-    if (rc_get != 0) {
-        routes_send_internal(rc, &e);
-        return NULL;
-    }
-    json_t *doc = json_loadb(r.document, r.document_len, 0, NULL);
-    if (version != NULL)
-        *version = r.version;
-    store_row_done(rc->w->store);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        err_set(&e, ERR_IO, "%s %s: the stored document is not an object", noun, id);
-        routes_send_internal(rc, &e);
-        return NULL;
-    }
-    return doc;
-}
-
-/* Where the /v1 API serves each kind. */
-static const char *const v1_paths[STORE_KINDS] = {"/v1/characters", "/v1/equipment", "/v1/campaigns"};
-
-/*
- * Store `doc` (borrowed; id, version, created_at and updated_at set here) as a
- * new row of kind k (prev_version 0) or as version prev_version + 1. `cols`
- * gives the row's columns. 0 with *seq (the outbox row) and the ETag and
- * Location headers added; ERR_CONFLICT when the row changed meanwhile (nothing
- * answered); -1 after answering 404 or 500.
- */
-static int commit_doc(struct route_ctx *rc, enum store_kind k, json_t *doc, long long prev_version,
-                      const struct store_record *cols, long long *seq)
-{
-    h2o_req_t *req = rc->req;
-    char id[IDS_UUID_LEN + 1], now[IDS_TIME_LEN + 1], etag[36];
-    ids_now_rfc3339(now);
-    long long version = prev_version + 1;
-    const char *created = prev_version > 0 ? json_string_value(json_object_get(doc, "created_at")) : NULL;
-    char created_copy[IDS_TIME_LEN + 8];
-    snprintf(created_copy, sizeof(created_copy), "%s", created != NULL ? created : now);
-    struct err e = {0};
-    int rc_w = ERR_CONFLICT;
-    for (int attempt = 0; attempt < 3 && rc_w == ERR_CONFLICT; attempt++) {
-        if (prev_version > 0)
-            snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(doc, "id")));
-        else
-            ids_uuid_v4(id);
-        json_object_set_new(doc, "id", json_string(id));
-        json_object_set_new(doc, "version", json_integer(version));
-        json_object_set_new(doc, "created_at", json_string(created_copy));
-        json_object_set_new(doc, "updated_at", json_string(now));
-        char *dumped = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (dumped == NULL)
-            abort();
-        size_t len = strlen(dumped);
-        char *text = h2o_strdup(&req->pool, dumped, len).base;
-        free(dumped);
-        store_etag(version, text, len, etag);
-        struct store_record r = *cols;
-        r.id = id;
-        r.version = version;
-        r.created_at = created_copy;
-        r.updated_at = now;
-        r.etag = etag;
-        r.document = text;
-        r.document_len = len;
-        if (prev_version > 0) {
-            rc_w = store_doc_update(rc->w->store, k, &r, prev_version, seq, &e);
-            break; /* the caller redoes its change on the fresh version */
-        }
-        rc_w = k == STORE_CHARACTERS ? store_character_insert(rc->w->store, &r, seq, &e)
-                                     : store_doc_insert(rc->w->store, k, &r, seq, &e);
-    }
-    if (rc_w == ERR_CONFLICT && prev_version > 0)
-        return ERR_CONFLICT;
-    if (rc_w == ERR_NOT_FOUND) {
-        problem_send(req, PROBLEM_NOT_FOUND, "it was deleted meanwhile", NULL);
-        return -1;
-    }
-    if (rc_w != 0) {
-        routes_send_internal(rc, &e);
-        return -1;
-    }
-    if (prev_version == 0) {
-        char loc[96];
-        snprintf(loc, sizeof(loc), "%s/%s", v1_paths[k], id);
-        http_add_header_copy(req, "location", loc, strlen(loc));
-    }
-    http_add_header_copy(req, "etag", etag, strlen(etag));
-    return 0;
-}
-
-/*
  * Answer a committed write with {"id", "status": {"response": message},
  * member: view} (or {member: view} when message is NULL), status 200.
  */
@@ -289,6 +186,32 @@ static void answer_write(struct route_ctx *rc, long long seq, long long version,
     routes_finish_write(rc, 200, seq, version, idp, text, len);
 }
 
+/*
+ * Store w (server/resource.h) and answer as answer_write does with
+ * view(the stored document). 0; ERR_CONFLICT when the row changed meanwhile
+ * (nothing answered: the caller redoes its change on the fresh version); -1
+ * after answering 404 or 500.
+ */
+static int commit_and_answer(struct route_ctx *rc, const struct resource_desc *d, const struct resource_write *w,
+                             const char *message, const char *member, json_t *(*view)(const json_t *doc))
+{
+    struct resource_written out;
+    struct err e = {0};
+    int rc_w = resource_store(rc, d, w, &out, &e);
+    if (rc_w == ERR_CONFLICT && w->id != NULL)
+        return ERR_CONFLICT;
+    if (rc_w == ERR_NOT_FOUND) {
+        problem_send(rc->req, PROBLEM_NOT_FOUND, "it was deleted meanwhile", NULL);
+        return -1;
+    }
+    if (rc_w != 0) {
+        routes_send_internal(rc, &e);
+        return -1;
+    }
+    answer_write(rc, out.seq, out.version, out.id, message, member, view(w->doc));
+    return 0;
+}
+
 /* Answer 200 {member: view}; view is stolen. */
 static void answer_read(struct route_ctx *rc, const char *member, json_t *view)
 {
@@ -296,6 +219,17 @@ static void answer_read(struct route_ctx *rc, const char *member, json_t *view)
     json_object_set_new(o, member, view);
     http_send_json_value(rc->req, 200, "application/json", o);
     json_decref(o);
+}
+
+/* Answer 200 {member: view(the stored document of `id`)}, or 404 / 500 (resource_load). */
+static void answer_stored(struct route_ctx *rc, const struct resource_desc *d, const char *id, const char *member,
+                          json_t *(*view)(const json_t *doc))
+{
+    struct resource_stored st;
+    if (resource_load(rc, d, id, strlen(id), &st) != 0)
+        return;
+    answer_read(rc, member, view(st.doc));
+    resource_stored_release(&st);
 }
 
 /* An integer member of a JSON object, or null (new reference). */
@@ -512,10 +446,8 @@ void compat_on_character_post(struct route_ctx *rc)
     json_t *doc = character_doc(rs, b, s);
     struct store_record cols = {
         .name = b->name, .race = b->race, .class_ = b->class_, .level = s->level > 0 ? s->level : 1};
-    long long seq = 0;
-    if (commit_doc(rc, STORE_CHARACTERS, doc, 0, &cols, &seq) == 0)
-        answer_write(rc, seq, 1, json_string_value(json_object_get(doc, "id")), "successfully created new Character",
-                     "character", character_view(doc));
+    struct resource_write w = {.doc = doc, .cols = &cols};
+    commit_and_answer(rc, &characters_resource, &w, "successfully created new Character", "character", character_view);
     json_decref(doc);
     json_decref(body);
 }
@@ -527,11 +459,7 @@ void compat_on_character_get(struct route_ctx *rc)
     const char *id;
     if (take_query(rc, allowed, &q) != 0 || (id = take_id(rc, q, "id", "character")) == NULL)
         return;
-    json_t *doc = load_doc(rc, STORE_CHARACTERS, id, "character", NULL);
-    if (doc == NULL)
-        return;
-    answer_read(rc, "character", character_view(doc));
-    json_decref(doc);
+    answer_stored(rc, &characters_resource, id, "character", character_view);
 }
 
 /* ---- equipment ------------------------------------------------------------------ */
@@ -680,11 +608,7 @@ void compat_on_equipment_get(struct route_ctx *rc)
     const char *id = take_id(rc, q, "id", "equipment item");
     if (id == NULL)
         return;
-    json_t *doc = load_doc(rc, STORE_EQUIPMENT, id, "equipment item", NULL);
-    if (doc == NULL)
-        return;
-    answer_read(rc, "equipment", row_of_doc(doc));
-    json_decref(doc);
+    answer_stored(rc, &equipment_resource, id, "equipment", row_of_doc);
 }
 
 /* The /v1 item body of an original row (new reference; extras into base_attributes), problems of the extras into v. */
@@ -755,10 +679,8 @@ void compat_on_equipment_post(struct route_ctx *rc)
         .base_cost = json_number_value(json_object_get(doc, "base_cost")),
         .weight = json_number_value(json_object_get(doc, "weight")),
     };
-    long long seq = 0;
-    if (commit_doc(rc, STORE_EQUIPMENT, doc, 0, &cols, &seq) == 0)
-        answer_write(rc, seq, 1, json_string_value(json_object_get(doc, "id")), "successfully created new Equipment",
-                     "equipment", row_of_doc(doc));
+    struct resource_write w = {.doc = doc, .cols = &cols};
+    commit_and_answer(rc, &equipment_resource, &w, "successfully created new Equipment", "equipment", row_of_doc);
     json_decref(doc);
 }
 
@@ -816,11 +738,7 @@ void compat_on_campaign_get(struct route_ctx *rc)
     const char *id;
     if (take_query(rc, allowed, &q) != 0 || (id = take_id(rc, q, "id", "campaign")) == NULL)
         return;
-    json_t *doc = load_doc(rc, STORE_CAMPAIGNS, id, "campaign", NULL);
-    if (doc == NULL)
-        return;
-    answer_read(rc, "campaign", campaign_view(doc));
-    json_decref(doc);
+    answer_stored(rc, &campaigns_resource, id, "campaign", campaign_view);
 }
 
 void compat_on_campaign_post(struct route_ctx *rc)
@@ -830,21 +748,19 @@ void compat_on_campaign_post(struct route_ctx *rc)
     const char *cid;
     if (take_query(rc, allowed, &q) != 0 || (cid = take_id(rc, q, "character", "character")) == NULL)
         return;
-    json_t *ch = load_doc(rc, STORE_CHARACTERS, cid, "character", NULL);
-    if (ch == NULL)
+    struct resource_stored ch;
+    if (resource_load(rc, &characters_resource, cid, strlen(cid), &ch) != 0)
         return;
-    json_t *snap = campaigns_character_snapshot(ruleset_of(rc), ch);
-    json_decref(ch);
+    json_t *snap = campaigns_character_snapshot(ruleset_of(rc), ch.doc);
+    resource_stored_release(&ch);
     json_t *doc = json_pack("{s:s, s:i, s:s, s:s, s:s, s:o, s:I, s:i, s:{s:n, s:n, s:n, s:n}, s:[]}", "id", "",
                             "version", 0, "created_at", "", "updated_at", "", "character_id", cid, "character", snap,
                             "current_hp", json_integer_value(json_object_get(snap, "max_hp")), "current_xp", 0,
                             "equipped", "armor", "shield", "main_hand", "off_hand", "pack");
     campaigns_derive(ruleset_of(rc), doc);
     struct store_record cols = {.character_id = cid};
-    long long seq = 0;
-    if (commit_doc(rc, STORE_CAMPAIGNS, doc, 0, &cols, &seq) == 0)
-        answer_write(rc, seq, 1, json_string_value(json_object_get(doc, "id")), "successfully created new Campaign",
-                     "campaign", campaign_view(doc));
+    struct resource_write w = {.doc = doc, .cols = &cols};
+    commit_and_answer(rc, &campaigns_resource, &w, "successfully created new Campaign", "campaign", campaign_view);
     json_decref(doc);
 }
 
@@ -1014,29 +930,6 @@ static json_t *read_pack(struct route_ctx *rc, const json_t *list, struct violat
     return pack;
 }
 
-/* Refresh the character snapshot of campaign `doc` from its character while it exists; -1 after answering 500. */
-static int refresh_character(struct route_ctx *rc, json_t *doc)
-{
-    const char *cid = json_string_value(json_object_get(doc, "character_id"));
-    if (cid == NULL || !ids_is_uuid(cid, strlen(cid)))
-        return 0;
-    struct store_record r;
-    struct err e = {0};
-    int rc_get = store_character_get(rc->w->store, cid, strlen(cid), &r, &e);
-    if (rc_get == ERR_NOT_FOUND)
-        return 0; /* the character is gone: the campaign keeps its snapshot */
-    if (rc_get != 0) {
-        routes_send_internal(rc, &e);
-        return -1;
-    }
-    json_t *ch = json_loadb(r.document, r.document_len, 0, NULL);
-    store_row_done(rc->w->store);
-    if (json_is_object(ch))
-        json_object_set_new(doc, "character", campaigns_character_snapshot(ruleset_of(rc), ch));
-    json_decref(ch);
-    return 0;
-}
-
 /*
  * Apply a PUT body to campaign `doc`: each given member replaces what it
  * names. 0, or -1 after answering (400 naming every problem, 500).
@@ -1044,7 +937,7 @@ static int refresh_character(struct route_ctx *rc, json_t *doc)
 static int apply_put(struct route_ctx *rc, const json_t *body, json_t *doc)
 {
     struct violations *v = new_violations(rc);
-    if (refresh_character(rc, doc) != 0)
+    if (campaigns_refresh_character(rc, doc) != 0)
         return -1;
     long long max = json_integer_value(json_object_get(json_object_get(doc, "character"), "max_hp"));
     static const struct {
@@ -1123,20 +1016,21 @@ void compat_on_campaign_put(struct route_ctx *rc)
         return;
     /* No If-Match in the original: a write that raced another is redone on the fresh version. */
     for (int attempt = 0; attempt < 3; attempt++) {
-        long long version = 0;
-        json_t *doc = load_doc(rc, STORE_CAMPAIGNS, id, "campaign", &version);
-        if (doc == NULL)
+        struct resource_stored st;
+        if (resource_load(rc, &campaigns_resource, id, strlen(id), &st) != 0)
             return;
-        if (apply_put(rc, rc->body, doc) != 0) {
-            json_decref(doc);
-            return;
+        int rc_c = -1;
+        if (apply_put(rc, rc->body, st.doc) == 0) {
+            struct store_record cols = {.character_id = json_string_value(json_object_get(st.doc, "character_id"))};
+            struct resource_write w = {.id = st.id,
+                                       .version = st.version,
+                                       .created_at = json_string_value(json_object_get(st.doc, "created_at")),
+                                       .doc = st.doc,
+                                       .cols = &cols};
+            rc_c = commit_and_answer(rc, &campaigns_resource, &w, "successfully updated Campaign", "campaign",
+                                     campaign_view);
         }
-        struct store_record cols = {.character_id = json_string_value(json_object_get(doc, "character_id"))};
-        long long seq = 0;
-        int rc_c = commit_doc(rc, STORE_CAMPAIGNS, doc, version, &cols, &seq);
-        if (rc_c == 0)
-            answer_write(rc, seq, version + 1, id, "successfully updated Campaign", "campaign", campaign_view(doc));
-        json_decref(doc);
+        resource_stored_release(&st);
         if (rc_c != ERR_CONFLICT)
             return;
     }

@@ -22,7 +22,7 @@ const char *const equipment_types[] = {"currency",      "heavy-armor",   "light-
                                        "druidic",       "container",     "tools",          "other",
                                        NULL};
 
-static const struct resource_desc desc = {STORE_EQUIPMENT, "equipment item", "/v1/equipment"};
+const struct resource_desc equipment_resource = {.kind = STORE_EQUIPMENT, .noun = "equipment item", .base_path = "/v1/equipment"};
 
 int equipment_type_valid(const char *t)
 {
@@ -260,18 +260,12 @@ static int library_param(void *ctx, const char *key, const char *val, size_t vle
     return 0;
 }
 
-struct rows_ctx {
-    struct resource_page *pg;
-    int limit, more;
-    char last[IDS_UUID_LEN + 1];
-};
-
 /* A table row as a library entry: its document, or (a row loaded from CSV) its columns. */
 static int library_row(void *ctx, const struct store_record *r)
 {
-    struct rows_ctx *c = ctx;
-    if (c->pg->rows >= c->limit) {
-        c->more = 1;
+    struct resource_page *pg = ctx;
+    if (pg->rows >= pg->limit) {
+        pg->more = 1;
         return 1;
     }
     json_t *o;
@@ -290,9 +284,9 @@ static int library_row(void *ctx, const struct store_record *r)
     char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (text != NULL)
-        resource_page_add(c->pg, text, strlen(text));
+        resource_page_add(pg, text, strlen(text));
     free(text);
-    snprintf(c->last, sizeof(c->last), "%s", r->id);
+    snprintf(pg->last, sizeof(pg->last), "%s", r->id);
     return 0;
 }
 
@@ -322,7 +316,7 @@ void equipment_on_library(struct route_ctx *rc)
     }
     const struct ruleset *rs = rc->w->rt->ruleset;
     const char *type = lq.type[0] != '\0' ? lq.type : NULL;
-    struct resource_page pg = {0};
+    struct resource_page pg = {.limit = q.limit};
     long long count = 0;
     char next_cursor[80] = "";
     for (size_t i = 0; i < rs->nequipment; i++) {
@@ -346,12 +340,11 @@ void equipment_on_library(struct route_ctx *rc)
         free(text);
     }
     struct store_filter f = {.equip_type = type};
-    struct rows_ctx c = {.pg = &pg, .limit = q.limit};
     long long rows = 0;
     struct err e = {0};
     /* The table's rows follow the SRD items; a full page only needs to know whether any exist. */
     int room = next_cursor[0] == '\0' ? q.limit - pg.rows + 1 : 0;
-    int rc_l = store_doc_list(rc->w->store, STORE_EQUIPMENT, &f, after, room, &rows, library_row, &c, &e);
+    int rc_l = store_doc_list(rc->w->store, STORE_EQUIPMENT, &f, after, room, &rows, library_row, &pg, &e);
     if (rc_l != 0) {
         free(pg.buf);
         routes_send_internal(rc, &e);
@@ -359,9 +352,9 @@ void equipment_on_library(struct route_ctx *rc)
     }
     count += rows;
     /* More table rows: after the last one listed, or (the page ended with the SRD items) from the first. */
-    if (next_cursor[0] == '\0' && c.more && c.last[0] != '\0')
-        snprintf(next_cursor, sizeof(next_cursor), "r:%s", c.last);
-    else if (next_cursor[0] == '\0' && c.more)
+    if (next_cursor[0] == '\0' && pg.more && pg.last[0] != '\0')
+        snprintf(next_cursor, sizeof(next_cursor), "r:%s", pg.last);
+    else if (next_cursor[0] == '\0' && pg.more)
         snprintf(next_cursor, sizeof(next_cursor), "s:%zu", rs->nequipment);
     char next[256], cur[96];
     const char *nextp = NULL;
@@ -401,7 +394,7 @@ static void store_item(struct route_ctx *rc, const json_t *body, const struct re
     json_object_update(doc, item);
     struct store_record cols;
     item_columns(item, &cols);
-    resource_commit(rc, &desc, doc, st, &cols);
+    resource_commit(rc, &equipment_resource, doc, st, &cols);
     json_decref(doc);
     json_decref(item);
 }
@@ -411,64 +404,30 @@ void equipment_on_create(struct route_ctx *rc)
     store_item(rc, rc->body, NULL);
 }
 
-static int list_row(void *ctx, const struct store_record *r)
-{
-    struct rows_ctx *c = ctx;
-    if (c->pg->rows >= c->limit) {
-        c->more = 1;
-        return 1;
-    }
-    resource_page_add(c->pg, r->document, r->document_len);
-    snprintf(c->last, sizeof(c->last), "%s", r->id);
-    return 0;
-}
-
 void equipment_on_list(struct route_ctx *rc)
 {
-    h2o_req_t *req = rc->req;
-    struct violations *v = h2o_mem_alloc_pool(&req->pool, sizeof(*v));
+    struct violations *v = h2o_mem_alloc_pool(&rc->req->pool, sizeof(*v));
     violations_init(v);
     struct resource_query q;
     struct library_query lq = {{0}};
-    resource_query_parse(req, &q, library_param, &lq, v);
-    if (q.cursor[0] != '\0' && !ids_is_uuid(q.cursor, strlen(q.cursor)))
-        violations_add(v, "cursor", "invalid", "cursor is not one this server gave out");
-    if (v->n > 0) {
-        problem_send(req, PROBLEM_VALIDATION, "the query is not valid", v);
-        return;
-    }
+    resource_query_parse(rc->req, &q, library_param, &lq, v);
     const char *type = lq.type[0] != '\0' ? lq.type : NULL;
     struct store_filter f = {.equip_type = type, .documents_only = 1};
-    struct resource_page pg = {0};
-    struct rows_ctx c = {.pg = &pg, .limit = q.limit};
-    long long count = 0;
-    struct err e = {0};
-    if (store_doc_list(rc->w->store, STORE_EQUIPMENT, &f, q.cursor[0] ? q.cursor : NULL, q.limit + 1, &count,
-                       list_row, &c, &e) != 0) {
-        free(pg.buf);
-        routes_send_internal(rc, &e);
-        return;
-    }
-    char next[256], cur[96];
-    const char *nextp = NULL;
-    if (c.more) {
-        resource_cursor(c.last, cur);
-        snprintf(next, sizeof(next), "/v1/equipment?%s%s%slimit=%d&cursor=%s", type ? "type=" : "", type ? type : "",
-                 type ? "&" : "", q.limit, cur);
-        nextp = next;
-    }
-    resource_page_send(rc, &pg, count, nextp);
+    char next_query[48] = "";
+    if (type != NULL)
+        snprintf(next_query, sizeof(next_query), "type=%s&", type);
+    resource_list(rc, &equipment_resource, &q, v, &f, next_query);
 }
 
 void equipment_on_get(struct route_ctx *rc)
 {
-    resource_get(rc, &desc);
+    resource_get(rc, &equipment_resource);
 }
 
 void equipment_on_put(struct route_ctx *rc)
 {
     struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
+    if (resource_load_for_write(rc, &equipment_resource, &st) != 0)
         return;
     store_item(rc, rc->body, &st);
     resource_stored_release(&st);
@@ -477,7 +436,7 @@ void equipment_on_put(struct route_ctx *rc)
 void equipment_on_patch(struct route_ctx *rc)
 {
     struct resource_stored st;
-    if (resource_load_for_write(rc, &desc, &st) != 0)
+    if (resource_load_for_write(rc, &equipment_resource, &st) != 0)
         return;
     /* The patch applies to the item's own fields; id, version and timestamps are the server's. */
     json_t *item = json_deep_copy(st.doc);
@@ -493,5 +452,5 @@ void equipment_on_patch(struct route_ctx *rc)
 
 void equipment_on_delete(struct route_ctx *rc)
 {
-    resource_delete(rc, &desc);
+    resource_delete(rc, &equipment_resource);
 }

@@ -14,6 +14,7 @@
 #include "rules/campaign.h"
 #include "rules/ruleset.h"
 #include "rules/violations.h"
+#include "server/resource.h"
 #include "server/routes.h"
 #include "storage/store.h"
 
@@ -48,6 +49,9 @@ void equipment_item_facts(const json_t *doc, struct campaign_item *it);
 
 /* An SRD item as a library entry (new reference): index, name, equip_type, base_cost (gp), weight, base_attributes. */
 json_t *equipment_srd_entry(const struct rs_equipment *eq);
+
+/* The equipment item resource (server/resource.h): store kind, noun, /v1/equipment. */
+extern const struct resource_desc equipment_resource;
 
 void equipment_on_library(struct route_ctx *rc);
 void equipment_on_create(struct route_ctx *rc);

@@ -28,6 +28,35 @@ static void changed_meanwhile(struct route_ctx *rc, const struct resource_desc *
     problem_send(rc->req, PROBLEM_PRECONDITION_FAILED, detail, NULL);
 }
 
+/* Answer a write the store refused with rc_w: 412 (ERR_CONFLICT), 404, d->on_duplicate (ERR_DUPLICATE), else 500. */
+static void refused(struct route_ctx *rc, const struct resource_desc *d, int rc_w, const struct err *e)
+{
+    if (rc_w == ERR_DUPLICATE && d->on_duplicate != NULL)
+        d->on_duplicate(rc);
+    else if (rc_w == ERR_CONFLICT)
+        changed_meanwhile(rc, d);
+    else if (rc_w == ERR_NOT_FOUND)
+        not_found(rc, d);
+    else
+        routes_send_internal(rc, e);
+}
+
+/*
+ * Row id[0..len) of d's kind into *r (the caller calls store_row_done): 0;
+ * ERR_NOT_FOUND, answered 404 unless quiet_404; -1 after answering 500.
+ */
+static int get_row(struct route_ctx *rc, const struct resource_desc *d, const char *id, size_t len,
+                   struct store_record *r, int quiet_404)
+{
+    struct err e = {0};
+    int rc_get = store_doc_get(rc->w->store, d->kind, id, len, r, &e);
+    if (rc_get == ERR_NOT_FOUND && !quiet_404)
+        not_found(rc, d);
+    else if (rc_get != 0 && rc_get != ERR_NOT_FOUND)
+        routes_send_internal(rc, &e);
+    return rc_get == 0 || rc_get == ERR_NOT_FOUND ? rc_get : -1;
+}
+
 /* A GET that missed SQLite and asked the syncer to read HarperDB (write-through mode). */
 struct pending_get {
     struct sync_wait wait;
@@ -50,8 +79,7 @@ static void answer_get(struct route_ctx *rc, const struct resource_desc *d, int 
     h2o_req_t *req = rc->req;
     const struct route_param *id = &rc->match.params[0];
     struct store_record r;
-    struct err e = {0};
-    int rc_get = store_doc_get(rc->w->store, d->kind, id->base, id->len, &r, &e);
+    int rc_get = get_row(rc, d, id->base, id->len, &r, may_fetch);
     if (rc_get == ERR_NOT_FOUND && may_fetch) {
         /* Read-through: another instance may have written it; HarperDB knows. */
         struct pending_get *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
@@ -65,14 +93,8 @@ static void answer_get(struct route_ctx *rc, const struct resource_desc *d, int 
         synclink_fetch_kind(&rc->w->sync, &p->wait, (int)d->kind, idz, on_fetched, NULL);
         return;
     }
-    if (rc_get == ERR_NOT_FOUND) {
-        not_found(rc, d);
+    if (rc_get != 0)
         return;
-    }
-    if (rc_get != 0) {
-        routes_send_internal(rc, &e);
-        return;
-    }
     h2o_iovec_t etag = h2o_strdup(&req->pool, r.etag, strlen(r.etag));
     h2o_iovec_t body = h2o_strdup(&req->pool, r.document, r.document_len);
     store_row_done(rc->w->store);
@@ -95,38 +117,38 @@ void resource_get(struct route_ctx *rc, const struct resource_desc *d)
     answer_get(rc, d, rc->w->rt->write_through);
 }
 
-int resource_load_for_write(struct route_ctx *rc, const struct resource_desc *d, struct resource_stored *st)
+int resource_load(struct route_ctx *rc, const struct resource_desc *d, const char *id, size_t len,
+                  struct resource_stored *st)
 {
     memset(st, 0, sizeof(*st));
-    const struct route_param *id = &rc->match.params[0];
-    if (!ids_is_uuid(id->base, id->len)) {
-        not_found(rc, d);
-        return -1;
-    }
     struct store_record r;
-    struct err e = {0};
-    int rc_get = store_doc_get(rc->w->store, d->kind, id->base, id->len, &r, &e);
-    if (rc_get == ERR_NOT_FOUND) {
-        not_found(rc, d);
+    if (get_row(rc, d, id, len, &r, 0) != 0)
         return -1;
-    }
-    if (rc_get != 0) {
-        routes_send_internal(rc, &e);
-        return -1;
-    }
-    memcpy(st->id, id->base, IDS_UUID_LEN);
-    st->id[IDS_UUID_LEN] = '\0';
+    snprintf(st->id, sizeof(st->id), "%.*s", (int)(len < sizeof(st->id) ? len : sizeof(st->id) - 1), id);
     st->version = r.version;
     st->etag = h2o_strdup(&rc->req->pool, r.etag, strlen(r.etag)).base;
     st->doc = json_loadb(r.document, r.document_len, 0, NULL);
     store_row_done(rc->w->store);
     if (!json_is_object(st->doc)) {
         resource_stored_release(st);
-        e.code = ERR_GENERIC;
+        struct err e = {.code = ERR_GENERIC};
         snprintf(e.msg, sizeof(e.msg), "%s %s: the stored document is not a JSON object", d->noun, st->id);
         routes_send_internal(rc, &e);
         return -1;
     }
+    return 0;
+}
+
+int resource_load_for_write(struct route_ctx *rc, const struct resource_desc *d, struct resource_stored *st)
+{
+    const struct route_param *id = &rc->match.params[0];
+    if (!ids_is_uuid(id->base, id->len)) {
+        memset(st, 0, sizeof(*st));
+        not_found(rc, d);
+        return -1;
+    }
+    if (resource_load(rc, d, id->base, id->len, st) != 0)
+        return -1;
     if (routes_check_if_match(rc, st->etag) != 0 ||
         ((rc->match.route->flags & ROUTE_JSON_BODY) && routes_take_body(rc) != 0)) {
         resource_stored_release(st);
@@ -141,103 +163,121 @@ void resource_stored_release(struct resource_stored *st)
     st->doc = NULL;
 }
 
+/* The text of `doc` (borrowed) with the stamp's members set, in req->pool. */
+static const char *doc_text(struct route_ctx *rc, json_t *doc, const struct resource_stamp *s, size_t *len)
+{
+    json_object_set_new(doc, "id", json_string(s->id));
+    json_object_set_new(doc, "version", json_integer(s->version));
+    json_object_set_new(doc, "created_at", json_string(s->created_at));
+    json_object_set_new(doc, "updated_at", json_string(s->updated_at));
+    char *dumped = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (dumped == NULL)
+        abort();
+    *len = strlen(dumped);
+    const char *text = h2o_strdup(&rc->req->pool, dumped, *len).base;
+    free(dumped);
+    return text;
+}
+
+int resource_store(struct route_ctx *rc, const struct resource_desc *d, const struct resource_write *w,
+                   struct resource_written *out, struct err *e)
+{
+    h2o_req_t *req = rc->req;
+    char now[IDS_TIME_LEN + 1];
+    ids_now_rfc3339(now);
+    memset(out, 0, sizeof(*out));
+    out->version = w->version + 1;
+    /* Copied first: both may point into w->doc, whose members are replaced below. */
+    char created[IDS_TIME_LEN + 8];
+    if (w->created_at != NULL && strlen(w->created_at) < sizeof(created))
+        memcpy(created, w->created_at, strlen(w->created_at) + 1);
+    else
+        memcpy(created, now, sizeof(now));
+    if (w->id != NULL)
+        snprintf(out->id, sizeof(out->id), "%s", w->id);
+    int rc_w = ERR_CONFLICT;
+    for (int attempt = 0; attempt < 3 && rc_w == ERR_CONFLICT; attempt++) {
+        if (w->id == NULL)
+            ids_uuid_v4(out->id);
+        struct resource_stamp s = {out->id, out->version, created, now};
+        out->text = w->text != NULL ? w->text(rc, w->ctx, &s, &out->len) : doc_text(rc, w->doc, &s, &out->len);
+        store_etag(out->version, out->text, out->len, out->etag);
+        struct store_record r = *w->cols;
+        r.id = out->id;
+        r.version = out->version;
+        r.created_at = created;
+        r.updated_at = now;
+        r.etag = out->etag;
+        r.document = out->text;
+        r.document_len = out->len;
+        if (w->id != NULL) {
+            rc_w = store_doc_update(rc->w->store, d->kind, &r, w->version, &out->seq, e);
+            break; /* a conflict here is a concurrent write */
+        }
+        rc_w = store_doc_insert(rc->w->store, d->kind, &r, &out->seq, e);
+    }
+    if (rc_w != 0)
+        return rc_w;
+    if (w->id == NULL) {
+        char loc[96];
+        snprintf(loc, sizeof(loc), "%s/%s", d->base_path, out->id);
+        http_add_header_copy(req, "location", loc, strlen(loc));
+    }
+    http_add_header_copy(req, "etag", out->etag, strlen(out->etag));
+    return 0;
+}
+
+void resource_commit_write(struct route_ctx *rc, const struct resource_desc *d, const struct resource_write *w)
+{
+    struct resource_written out;
+    struct err e = {0};
+    int rc_w = resource_store(rc, d, w, &out, &e);
+    if (rc_w != 0) {
+        /* A new row's conflict is three uuid collisions in a row: not the client's doing. */
+        refused(rc, d, rc_w == ERR_CONFLICT && w->id == NULL ? ERR_GENERIC : rc_w, &e);
+        return;
+    }
+    char *idp = h2o_strdup(&rc->req->pool, out.id, strlen(out.id)).base;
+    routes_finish_write(rc, w->id == NULL ? 201 : 200, out.seq, out.version, idp, out.text, out.len);
+}
+
 void resource_commit(struct route_ctx *rc, const struct resource_desc *d, json_t *doc, const struct resource_stored *st,
                      const struct store_record *cols)
 {
-    h2o_req_t *req = rc->req;
-    char id[IDS_UUID_LEN + 1], now[IDS_TIME_LEN + 1], etag[36];
-    ids_now_rfc3339(now);
-    long long version = st != NULL ? st->version + 1 : 1;
-    /* Copied: `doc` may be st->doc itself, whose "created_at" is replaced below. */
-    char created_buf[IDS_TIME_LEN + 8];
-    const char *created = NULL;
+    struct resource_write w = {.doc = doc, .cols = cols};
     if (st != NULL) {
-        const char *c = json_string_value(json_object_get(st->doc, "created_at"));
-        if (c != NULL && strlen(c) < sizeof(created_buf)) {
-            memcpy(created_buf, c, strlen(c) + 1);
-            created = created_buf;
-        }
+        w.id = st->id;
+        w.version = st->version;
+        w.created_at = json_string_value(json_object_get(st->doc, "created_at"));
     }
-    struct err e = {0};
-    int rc_w = ERR_CONFLICT;
-    long long seq = 0;
-    char *text = NULL;
-    size_t len = 0;
-    for (int attempt = 0; attempt < 3 && rc_w == ERR_CONFLICT; attempt++) {
-        if (st != NULL)
-            memcpy(id, st->id, sizeof(id));
-        else
-            ids_uuid_v4(id);
-        json_object_set_new(doc, "id", json_string(id));
-        json_object_set_new(doc, "version", json_integer(version));
-        json_object_set_new(doc, "created_at", json_string(created != NULL ? created : now));
-        json_object_set_new(doc, "updated_at", json_string(now));
-        char *dumped = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (dumped == NULL)
-            abort();
-        len = strlen(dumped);
-        text = h2o_strdup(&req->pool, dumped, len).base;
-        free(dumped);
-        store_etag(version, text, len, etag);
-        struct store_record r = *cols;
-        r.id = id;
-        r.version = version;
-        r.created_at = created != NULL ? created : now;
-        r.updated_at = now;
-        r.etag = etag;
-        r.document = text;
-        r.document_len = len;
-        if (st != NULL) {
-            rc_w = store_doc_update(rc->w->store, d->kind, &r, st->version, &seq, &e);
-            break; /* a conflict here is a concurrent write: 412 */
-        }
-        rc_w = store_doc_insert(rc->w->store, d->kind, &r, &seq, &e);
-    }
-    if (rc_w == ERR_CONFLICT && st != NULL) {
-        changed_meanwhile(rc, d);
-        return;
-    }
-    if (rc_w == ERR_NOT_FOUND) {
-        not_found(rc, d);
-        return;
-    }
-    if (rc_w != 0) {
-        routes_send_internal(rc, &e);
-        return;
-    }
-    if (st == NULL) {
-        char loc[96];
-        snprintf(loc, sizeof(loc), "%s/%s", d->base_path, id);
-        http_add_header_copy(req, "location", loc, strlen(loc));
-    }
-    http_add_header_copy(req, "etag", etag, strlen(etag));
-    char *idp = h2o_strdup(&req->pool, id, IDS_UUID_LEN).base;
-    routes_finish_write(rc, st == NULL ? 201 : 200, seq, version, idp, text, len);
+    resource_commit_write(rc, d, &w);
 }
 
 void resource_delete(struct route_ctx *rc, const struct resource_desc *d)
 {
-    struct resource_stored st;
-    if (resource_load_for_write(rc, d, &st) != 0)
-        return;
-    resource_stored_release(&st);
-    struct err e = {0};
-    long long seq = 0;
-    int rc_d = store_doc_delete(rc->w->store, d->kind, st.id, st.version, &seq, &e);
-    if (rc_d == ERR_NOT_FOUND) {
+    h2o_req_t *req = rc->req;
+    const struct route_param *id = &rc->match.params[0];
+    if (!ids_is_uuid(id->base, id->len)) {
         not_found(rc, d);
         return;
     }
-    if (rc_d == ERR_CONFLICT) {
-        changed_meanwhile(rc, d);
+    struct store_record r;
+    if (get_row(rc, d, id->base, id->len, &r, 0) != 0)
         return;
-    }
+    char *idp = h2o_strdup(&req->pool, id->base, IDS_UUID_LEN).base;
+    long long version = r.version;
+    const char *etag = h2o_strdup(&req->pool, r.etag, strlen(r.etag)).base;
+    store_row_done(rc->w->store);
+    if (routes_check_if_match(rc, etag) != 0)
+        return;
+    long long seq = 0;
+    struct err e = {0};
+    int rc_d = store_doc_delete(rc->w->store, d->kind, idp, version, &seq, &e);
     if (rc_d != 0) {
-        routes_send_internal(rc, &e);
+        refused(rc, d, rc_d, &e);
         return;
     }
-    char *id = h2o_strdup(&rc->req->pool, st.id, IDS_UUID_LEN).base;
-    routes_finish_write(rc, 204, seq, st.version, id, NULL, 0);
+    routes_finish_write(rc, 204, seq, version, idp, NULL, 0);
 }
 
 void resource_cursor(const char *text, char out[96])
@@ -248,17 +288,25 @@ void resource_cursor(const char *text, char out[96])
     sodium_bin2base64(out, 96, (const unsigned char *)text, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+const struct query *resource_query_string(h2o_req_t *req, struct violations *v)
+{
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    struct query *qs = h2o_mem_alloc_pool(&req->pool, sizeof(*qs));
+    struct err e = {0};
+    if (query_parse(qs, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &e) != 0)
+        violations_add(v, "", qs->too_many ? "too_many" : "too_long", "%s", e.msg);
+    return qs;
+}
+
 void resource_query_parse(h2o_req_t *req, struct resource_query *q, resource_query_fn extra, void *ctx,
                           struct violations *v)
 {
     memset(q, 0, sizeof(*q));
     q->limit = RESOURCE_LIMIT_DEFAULT;
-    if (req->query_at == SIZE_MAX)
+    const struct query *qs = resource_query_string(req, v);
+    if (qs == NULL)
         return;
-    struct query *qs = h2o_mem_alloc_pool(&req->pool, sizeof(*qs));
-    struct err e = {0};
-    if (query_parse(qs, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, &e) != 0)
-        violations_add(v, "", qs->too_many ? "too_many" : "too_long", "%s", e.msg);
     int seen_limit = 0, seen_cursor = 0;
     for (size_t i = 0; i < qs->n; i++) {
         const struct query_param *p = &qs->params[i];
@@ -323,6 +371,18 @@ void resource_page_add(struct resource_page *pg, const char *text, size_t len)
     pg->rows++;
 }
 
+int resource_page_row(void *ctx, const struct store_record *r)
+{
+    struct resource_page *pg = ctx;
+    if (pg->rows >= pg->limit) {
+        pg->more = 1;
+        return 1;
+    }
+    resource_page_add(pg, r->document, r->document_len);
+    snprintf(pg->last, sizeof(pg->last), "%s", r->id);
+    return 0;
+}
+
 void resource_page_send(struct route_ctx *rc, struct resource_page *pg, long long count, const char *next)
 {
     size_t nlen = next != NULL ? strlen(next) : 0;
@@ -349,4 +409,32 @@ void resource_page_send(struct route_ctx *rc, struct resource_page *pg, long lon
     free(pg->buf);
     pg->buf = NULL;
     http_send(rc->req, 200, "application/json", body, at);
+}
+
+void resource_list(struct route_ctx *rc, const struct resource_desc *d, const struct resource_query *q,
+                   struct violations *v, const struct store_filter *f, const char *next_query)
+{
+    if (q->cursor[0] != '\0' && !ids_is_uuid(q->cursor, strlen(q->cursor)))
+        violations_add(v, "cursor", "invalid", "cursor is not one this server gave out");
+    if (v->n > 0) {
+        problem_send(rc->req, PROBLEM_VALIDATION, "the query is not valid", v);
+        return;
+    }
+    struct resource_page pg = {.limit = q->limit};
+    long long count = 0;
+    struct err e = {0};
+    if (store_doc_list(rc->w->store, d->kind, f, q->cursor[0] ? q->cursor : NULL, q->limit + 1, &count,
+                       resource_page_row, &pg, &e) != 0) {
+        free(pg.buf);
+        routes_send_internal(rc, &e);
+        return;
+    }
+    char next[256], cur[96];
+    const char *nextp = NULL;
+    if (pg.more) {
+        resource_cursor(pg.last, cur);
+        snprintf(next, sizeof(next), "%s?%slimit=%d&cursor=%s", d->base_path, next_query, q->limit, cur);
+        nextp = next;
+    }
+    resource_page_send(rc, &pg, count, nextp);
 }

@@ -1,9 +1,10 @@
 /*
  * server/routes.h - the route table and the request pipeline in front of every
  * handler: request id, routing (404/405), auth (401/403), media type (415),
- * then, for the routes that change a stored character (PUT, PATCH, DELETE,
- * level-up), If-Match against it (412) in the handler, then body size (413)
- * and JSON parsing (400): the order API.md gives.
+ * then, for the routes that change a stored resource (PUT, PATCH, DELETE,
+ * actions), If-Match against it (412) in the handler, then body size (413)
+ * and JSON parsing (400): the order API.md gives. The handlers live in their
+ * resources' modules (characters, rolls, equipment, campaigns, compat).
  */
 #ifndef SERVER_ROUTES_H
 #define SERVER_ROUTES_H
@@ -38,8 +39,8 @@ int routes_dispatch(struct worker *w, h2o_req_t *req);
 const struct route *routes_table(size_t *n);
 
 /*
- * The pipeline's pieces, shared by the handlers of other resources
- * (server/equipment.c, server/campaigns.c) so every route answers alike.
+ * The pipeline's pieces, shared by every handler (mostly through
+ * server/resource.c) so every route answers alike.
  */
 
 /* Log e and answer 500 naming the request id. */
