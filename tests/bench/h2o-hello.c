@@ -5,7 +5,9 @@
  * handler answering a fixed JSON body with Content-Length. No auth, no storage.
  * Usage: h2o-hello PORT WORKERS [reuseport]
  * With "reuseport" each worker binds its own SO_REUSEPORT socket instead, as
- * character-server does with server.reuseport.
+ * character-server does with server.reuseport. H2O_HELLO_BODY_BYTES=N (17 to
+ * 1 MiB) pads the JSON body to N bytes, to compare with an API response of
+ * that size.
  */
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
@@ -23,14 +25,29 @@ static h2o_globalconf_t config;
 static h2o_context_t ctx;
 static h2o_accept_ctx_t accept_ctx;
 
+static char *body = "{\"hello\":\"world\"}";
+static size_t body_len = 17;
+
+/* {"hello":"wwww...d"} of exactly n bytes (n >= 17). */
+static void pad_body(size_t n)
+{
+    body = malloc(n + 1);
+    if (body == NULL)
+        abort();
+    memcpy(body, "{\"hello\":\"", 10);
+    memset(body + 10, 'w', n - 12);
+    memcpy(body + n - 2, "\"}", 3);
+    body_len = n;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
-    static const char body[] = "{\"hello\":\"world\"}";
+    (void)self;
     req->res.status = 200;
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
-    req->res.content_length = sizeof(body) - 1;
-    h2o_send_inline(req, body, sizeof(body) - 1);
+    req->res.content_length = body_len;
+    h2o_send_inline(req, body, body_len);
     return 0;
 }
 
@@ -84,6 +101,15 @@ int main(int argc, char **argv)
         return 2;
     }
     int port = atoi(argv[1]), workers = atoi(argv[2]), reuseport = argc == 4;
+    const char *pad = getenv("H2O_HELLO_BODY_BYTES");
+    if (pad != NULL) {
+        long n = strtol(pad, NULL, 10);
+        if (n < 17 || n > 1024 * 1024) {
+            fprintf(stderr, "H2O_HELLO_BODY_BYTES must be 17..1048576\n");
+            return 2;
+        }
+        pad_body((size_t)n);
+    }
     int fd = open_listener(port, reuseport);
     if (fd < 0)
         return 1;
