@@ -197,6 +197,8 @@ int campaigns_refresh_character(struct route_ctx *rc, json_t *doc)
     struct store_record r;
     struct err e = {0};
     int rc_get = store_character_get(rc->w->store, cid, strlen(cid), &r, &e);
+    if (rc_get == ERR_NOT_FOUND && resource_read_through(rc, STORE_CHARACTERS, cid, strlen(cid)))
+        return -1; /* parked: runs again once HarperDB was asked */
     if (rc_get == ERR_NOT_FOUND)
         return 0; /* the character is gone: the campaign keeps its snapshot */
     if (rc_get != 0) {
@@ -255,6 +257,8 @@ void campaigns_on_create(struct route_ctx *rc)
     int rc_get = ids_is_uuid(id, json_string_length(cid))
                      ? store_character_get(rc->w->store, id, json_string_length(cid), &r, &e)
                      : ERR_NOT_FOUND;
+    if (rc_get == ERR_NOT_FOUND && resource_read_through(rc, STORE_CHARACTERS, id, json_string_length(cid)))
+        return; /* parked: runs again once HarperDB was asked */
     if (rc_get == ERR_NOT_FOUND) {
         violations_add(&v, "character_id", "unknown_reference", "no character has that id");
         invalid(rc, &v);
@@ -410,7 +414,8 @@ static const char *read_str(const json_t *o, const char *field, const char *key,
     return NULL;
 }
 
-/* Resolve item `ref` for field `field`: the snapshot, or NULL after answering (422 unknown_reference, 500). */
+/* Resolve item `ref` for field `field`: the snapshot, or NULL after answering (422 unknown_reference, 500) or
+ * parking the request to read a custom item through (resource_read_through). */
 static json_t *resolve(struct route_ctx *rc, const char *ref, const char *field)
 {
     int rc_r = 0;
@@ -418,6 +423,8 @@ static json_t *resolve(struct route_ctx *rc, const char *ref, const char *field)
     json_t *snap = campaigns_resolve_item(rc->w->rt->ruleset, rc->w->store, ref, &rc_r, &e);
     if (snap != NULL)
         return snap;
+    if (rc_r == ERR_NOT_FOUND && resource_read_through(rc, STORE_EQUIPMENT, ref, strlen(ref)))
+        return NULL; /* a custom item another instance made: parked, runs again once HarperDB was asked */
     if (rc_r == ERR_NOT_FOUND) {
         struct violations v;
         violations_init(&v);

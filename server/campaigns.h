@@ -48,8 +48,10 @@ extern const struct resource_desc campaigns_resource;
 /*
  * Refresh the "character" snapshot of campaign `doc` (borrowed, changed in
  * place) from its stored character while it exists (a gone character leaves
- * the snapshot as it was); current_hp falls to a lowered max_hp. 0, or -1
- * after answering 500.
+ * the snapshot as it was); current_hp falls to a lowered max_hp. In
+ * write-through mode a character missing from SQLite is read through from
+ * HarperDB first (resource_read_through). 0, or -1 after answering 500 or
+ * parking the request.
  */
 int campaigns_refresh_character(struct route_ctx *rc, json_t *doc);
 

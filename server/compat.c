@@ -28,6 +28,7 @@
 #include "server/http.h"
 #include "server/problem.h"
 #include "server/query.h"
+#include "storage/migrate.h"
 #include "storage/store.h"
 
 /* The original's ability fields and the ruleset's ability indexes. */
@@ -522,11 +523,42 @@ static json_t *row_of_srd(const struct rs_equipment *eq)
     return o;
 }
 
-/* Collects table rows into a JSON array, at most `max`. */
+/* Collects table rows into a JSON array, at most `max`; imported rows' documents are read from `store`. */
 struct rows_ctx {
     json_t *list;
     int max;
+    struct store *store;
 };
+
+/*
+ * A row loaded from the original CSV files as an original row: every CSV column
+ * from the document its load kept (column "imported", migration 0005: the four
+ * declared ones at the top, the rest in base_attributes), else (loaded without
+ * one) its columns alone. New reference.
+ */
+static json_t *row_of_import(struct store *store, const struct store_record *r)
+{
+    json_t *doc = migrate_loaded_document(store_db(store), "equipment", "imported", r->id);
+    if (doc == NULL)
+        return row_new(r->id, r->name, r->equip_type, r->base_cost, r->weight);
+    json_t *o = row_new(r->id, r->name, r->equip_type, r->base_cost, r->weight);
+    static const char *const top[] = {"name", "equip_type", "base_cost", "weight"};
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+        json_t *x = json_object_get(doc, top[i]);
+        json_object_set(o, top[i], x != NULL ? x : json_null()); /* an empty CSV field is null */
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach(json_object_get(doc, "base_attributes"), k, x) {
+        int taken = strcmp(k, "id") == 0; /* an attribute never replaces the id or a top column */
+        for (size_t i = 0; i < sizeof(top) / sizeof(top[0]) && !taken; i++)
+            taken = strcmp(k, top[i]) == 0;
+        if (!taken)
+            json_object_set(o, k, x);
+    }
+    json_decref(doc);
+    return o;
+}
 
 static int collect_row(void *ctx, const struct store_record *r)
 {
@@ -534,8 +566,8 @@ static int collect_row(void *ctx, const struct store_record *r)
     if ((int)json_array_size(c->list) >= c->max)
         return 1;
     if (r->document == NULL) {
-        /* A row loaded from the original CSV files: its columns are all there is. */
-        json_array_append_new(c->list, row_new(r->id, r->name, r->equip_type, r->base_cost, r->weight));
+        /* A row loaded from the original CSV files. */
+        json_array_append_new(c->list, row_of_import(c->store, r));
         return 0;
     }
     json_t *doc = json_loadb(r->document, r->document_len, 0, NULL);
@@ -549,7 +581,7 @@ static int collect_row(void *ctx, const struct store_record *r)
 static int list_rows(struct route_ctx *rc, const char *type, int documents_only, json_t *list)
 {
     struct store_filter f = {.equip_type = type, .documents_only = documents_only};
-    struct rows_ctx c = {.list = list, .max = COMPAT_LIST_MAX};
+    struct rows_ctx c = {.list = list, .max = COMPAT_LIST_MAX, .store = rc->w->store};
     long long count = 0;
     struct err e = {0};
     if (store_doc_list(rc->w->store, STORE_EQUIPMENT, &f, NULL, COMPAT_LIST_MAX, &count, collect_row, &c, &e) != 0) {

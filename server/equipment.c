@@ -15,6 +15,7 @@
 #include "server/http.h"
 #include "server/problem.h"
 #include "server/resource.h"
+#include "storage/migrate.h"
 
 const char *const equipment_types[] = {"currency",      "heavy-armor",   "light-armor",    "medium-armor",
                                        "shield",        "simple-melee",  "simple-ranged",  "martial-melee",
@@ -260,10 +261,37 @@ static int library_param(void *ctx, const char *key, const char *val, size_t vle
     return 0;
 }
 
-/* A table row as a library entry: its document, or (a row loaded from CSV) its columns. */
+/* The library's walk of the table: the page and the store its imported rows' documents are read from. */
+struct library_ctx {
+    struct resource_page *pg;
+    struct store *store;
+};
+
+/*
+ * A row loaded from CSV as a library entry: the document its load stored in column
+ * "imported" (migration 0005; every CSV column, the undeclared ones in
+ * base_attributes), else (loaded without one, or before 0005) its columns. New reference.
+ */
+static json_t *imported_entry(struct store *store, const struct store_record *r)
+{
+    json_t *o = migrate_loaded_document(store_db(store), "equipment", "imported", r->id);
+    if (o != NULL) {
+        json_object_set_new(o, "id", json_string(r->id));
+        if (!json_is_object(json_object_get(o, "base_attributes")))
+            json_object_set_new(o, "base_attributes", json_object());
+        json_object_set_new(o, "source", json_string("imported"));
+        return o;
+    }
+    return json_pack("{s:s, s:s?, s:s?, s:f, s:f, s:{}, s:s}", "id", r->id, "name", r->name, "equip_type",
+                     r->equip_type, "base_cost", r->base_cost, "weight", r->weight, "base_attributes", "source",
+                     "imported");
+}
+
+/* A table row as a library entry: its document, or (a row loaded from CSV) imported_entry(). */
 static int library_row(void *ctx, const struct store_record *r)
 {
-    struct resource_page *pg = ctx;
+    struct library_ctx *lc = ctx;
+    struct resource_page *pg = lc->pg;
     if (pg->rows >= pg->limit) {
         pg->more = 1;
         return 1;
@@ -277,9 +305,7 @@ static int library_row(void *ctx, const struct store_record *r)
         }
         json_object_set_new(o, "source", json_string("custom"));
     } else {
-        o = json_pack("{s:s, s:s?, s:s?, s:f, s:f, s:{}, s:s}", "id", r->id, "name", r->name, "equip_type",
-                      r->equip_type, "base_cost", r->base_cost, "weight", r->weight, "base_attributes", "source",
-                      "imported");
+        o = imported_entry(lc->store, r);
     }
     char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
@@ -344,7 +370,8 @@ void equipment_on_library(struct route_ctx *rc)
     struct err e = {0};
     /* The table's rows follow the SRD items; a full page only needs to know whether any exist. */
     int room = next_cursor[0] == '\0' ? q.limit - pg.rows + 1 : 0;
-    int rc_l = store_doc_list(rc->w->store, STORE_EQUIPMENT, &f, after, room, &rows, library_row, &pg, &e);
+    struct library_ctx lc = {.pg = &pg, .store = rc->w->store};
+    int rc_l = store_doc_list(rc->w->store, STORE_EQUIPMENT, &f, after, room, &rows, library_row, &lc, &e);
     if (rc_l != 0) {
         free(pg.buf);
         routes_send_internal(rc, &e);

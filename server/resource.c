@@ -66,6 +66,69 @@ struct pending_get {
 
 static void answer_get(struct route_ctx *rc, const struct resource_desc *d, int may_fetch);
 
+/*
+ * A write (or compat read) that missed a row in SQLite and waits for the
+ * syncer to read it through from HarperDB; its handler runs again from the
+ * start when the syncer answers. The rows this request has asked for ride
+ * along, so each is fetched at most once.
+ */
+#define READ_THROUGH_MAX 4 /* a campaign action: the campaign, its character, an item; one spare */
+struct parked {
+    struct sync_wait wait;
+    struct route_ctx rc; /* rc.body: owned here (a new reference) or NULL */
+    int nfetched;
+    struct {
+        int kind;
+        char id[IDS_UUID_LEN + 1];
+    } fetched[READ_THROUGH_MAX];
+};
+
+/* The parked request whose handler runs again right now (NULL: none). */
+static struct parked *resumed;
+
+static void on_parked_fetched(struct sync_wait *w, enum sync_outcome outcome)
+{
+    struct parked *p = H2O_STRUCT_FROM_MEMBER(struct parked, wait, w);
+    (void)outcome; /* whatever happened, SQLite now says what there is */
+    worker_conn_busy(p->rc.req, -1);
+    struct parked *outer = resumed; /* a fetch the syncer refused at once completes inside the first run */
+    resumed = p;
+    p->rc.match.route->handler(&p->rc);
+    resumed = outer;
+    if (p->rc.body != NULL)
+        json_decref(p->rc.body);
+    p->rc.body = NULL;
+}
+
+int resource_read_through(struct route_ctx *rc, enum store_kind kind, const char *id, size_t len)
+{
+    if (!rc->w->rt->write_through || !ids_is_uuid(id, len))
+        return 0;
+    const struct parked *prev = resumed != NULL && resumed->rc.req == rc->req ? resumed : NULL;
+    int n = prev != NULL ? prev->nfetched : 0;
+    for (int i = 0; i < n; i++)
+        if (prev->fetched[i].kind == (int)kind && memcmp(prev->fetched[i].id, id, IDS_UUID_LEN) == 0)
+            return 0; /* read through already: the miss stands */
+    if (n >= READ_THROUGH_MAX)
+        return 0;
+    h2o_req_t *req = rc->req;
+    struct parked *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    p->rc = *rc;
+    /* A route that parses its body after If-Match parses it again on the next run (the current owner releases
+     * this one); a body the pipeline parsed first is not parsed again, so it is kept. */
+    p->rc.body = (rc->match.route->flags & ROUTE_PRECONDITIONS) ? NULL : json_incref(rc->body);
+    if (prev != NULL)
+        memcpy(p->fetched, prev->fetched, sizeof(p->fetched));
+    p->nfetched = n + 1;
+    p->fetched[n].kind = (int)kind;
+    memcpy(p->fetched[n].id, id, IDS_UUID_LEN);
+    p->fetched[n].id[IDS_UUID_LEN] = '\0';
+    worker_conn_busy(req, 1);
+    synclink_fetch_kind(&rc->w->sync, &p->wait, (int)kind, p->fetched[n].id, on_parked_fetched, NULL);
+    return 1;
+}
+
 static void on_fetched(struct sync_wait *w, enum sync_outcome outcome)
 {
     struct pending_get *p = H2O_STRUCT_FROM_MEMBER(struct pending_get, wait, w);
@@ -122,7 +185,10 @@ int resource_load(struct route_ctx *rc, const struct resource_desc *d, const cha
 {
     memset(st, 0, sizeof(*st));
     struct store_record r;
-    if (get_row(rc, d, id, len, &r, 0) != 0)
+    int rc_get = get_row(rc, d, id, len, &r, 1);
+    if (rc_get == ERR_NOT_FOUND && !resource_read_through(rc, d->kind, id, len))
+        not_found(rc, d);
+    if (rc_get != 0)
         return -1;
     snprintf(st->id, sizeof(st->id), "%.*s", (int)(len < sizeof(st->id) ? len : sizeof(st->id) - 1), id);
     st->version = r.version;
@@ -262,7 +328,10 @@ void resource_delete(struct route_ctx *rc, const struct resource_desc *d)
         return;
     }
     struct store_record r;
-    if (get_row(rc, d, id->base, id->len, &r, 0) != 0)
+    int rc_get = get_row(rc, d, id->base, id->len, &r, 1);
+    if (rc_get == ERR_NOT_FOUND && !resource_read_through(rc, d->kind, id->base, id->len))
+        not_found(rc, d);
+    if (rc_get != 0)
         return;
     char *idp = h2o_strdup(&req->pool, id->base, IDS_UUID_LEN).base;
     long long version = r.version;

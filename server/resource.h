@@ -78,8 +78,25 @@ struct resource_written {
 void resource_get(struct route_ctx *rc, const struct resource_desc *d);
 
 /*
+ * Write-through mode: row id[0..len) of `kind` is missing from SQLite, though
+ * another instance may have written it. Unless this request has read that row
+ * through already (or has asked for several), park the request
+ * (worker_conn_busy), ask the syncer to bring the row from HarperDB into
+ * SQLite, and run the route's handler again from the start when the syncer
+ * answers (or the write timeout passes, or it cannot be reached): every check
+ * (If-Match included) then runs against the rows as they are after the fetch.
+ * 1 when parked: the caller answers nothing and returns (as after an answer).
+ * 0 when the miss stands (offline mode, not a uuid, fetched already): answer
+ * it (404 / 422). A handler that calls this (through resource_load and
+ * resource_delete too) must do nothing a client could see before its misses:
+ * no stored write, no response; its parsed body is kept for the next run.
+ */
+int resource_read_through(struct route_ctx *rc, enum store_kind kind, const char *id, size_t len);
+
+/*
  * Load stored row id[0..len) of d's kind, its document parsed (a JSON object):
- * 0 and *st, or -1 after answering 404 ("no <noun> has that id") or 500.
+ * 0 and *st, or -1 after answering 404 ("no <noun> has that id") or 500, or
+ * after parking the request to read the row through (resource_read_through).
  * Release st with resource_stored_release().
  */
 int resource_load(struct route_ctx *rc, const struct resource_desc *d, const char *id, size_t len,
@@ -120,7 +137,7 @@ void resource_commit_write(struct route_ctx *rc, const struct resource_desc *d, 
 void resource_commit(struct route_ctx *rc, const struct resource_desc *d, json_t *doc, const struct resource_stored *st,
                      const struct store_record *cols);
 
-/* DELETE {base}/{id}: If-Match, then 204 (the stored document is not parsed). */
+/* DELETE {base}/{id}: If-Match, then 204 (the stored document is not parsed); a missing row is read through. */
 void resource_delete(struct route_ctx *rc, const struct resource_desc *d);
 
 /*

@@ -432,6 +432,11 @@ static void op_free(struct migrate_op *op)
     free(op->key);
     csv_free(op->rows);
     free(op->rows);
+    free(op->doc_column);
+    free(op->doc_nest);
+    for (size_t i = 0; i < op->ndoc_top; i++)
+        free(op->doc_top[i]);
+    free(op->doc_top);
     memset(op, 0, sizeof(*op));
 }
 
@@ -965,9 +970,80 @@ static void check_load_rows(struct pctx *c, const struct ydoc_node *cmd, const s
     free(b.p);
 }
 
+/* A load's `document: {column, nest, top: [names]}` into op (see migrate.h). */
+static void parse_document(struct pctx *c, const struct ydoc_node *n, const char *where, struct migrate_op *op)
+{
+    struct field f[] = {{"column", NULL, NULL}, {"nest", NULL, NULL}, {"top", NULL, NULL}};
+    char what[160];
+
+    snprintf(what, sizeof(what), "document of %s", where);
+    if (n->kind != YDOC_MAP) {
+        bad(c, ERR_INVALID, n, "%s must be a mapping {column, nest, top}, not %s", what, show(n).s);
+        return;
+    }
+    take_fields(c, n, what, f, 3);
+    for (size_t i = 0; i < 3; i++)
+        if (f[i].val == NULL)
+            bad(c, ERR_INVALID, n, "%s has no %s", what, f[i].name);
+    if (f[0].val != NULL)
+        op->doc_column = take_ident(c, f[0].val, "column", what);
+    if (f[1].val != NULL)
+        op->doc_nest = take_ident(c, f[1].val, "member", what);
+    if (f[2].val == NULL)
+        return;
+    if (f[2].val->kind != YDOC_SEQ || f[2].val->nkids == 0 || f[2].val->nkids > MAX_ITEMS) {
+        bad(c, f[2].val->kind == YDOC_SEQ && f[2].val->nkids > MAX_ITEMS ? ERR_TOO_LARGE : ERR_INVALID, f[2].val,
+            "top of %s must be a sequence of 1 to %d column names", what, MAX_ITEMS);
+        return;
+    }
+    op->doc_top = xcalloc(f[2].val->nkids, sizeof(*op->doc_top));
+    for (size_t i = 0; i < f[2].val->nkids; i++) {
+        const struct ydoc_node *item = f[2].val->kids[i];
+        char *name = take_ident(c, item, "top column", what);
+        if (name == NULL)
+            continue;
+        int dup = strcasecmp(name, "id") == 0;
+        for (size_t j = 0; j < op->ndoc_top && !dup; j++)
+            dup = strcasecmp(op->doc_top[j], name) == 0;
+        if (dup) {
+            bad(c, ERR_INVALID, item, "top of %s names \"%s\" twice or names \"id\"", what, name);
+            free(name);
+            continue;
+        }
+        op->doc_top[op->ndoc_top++] = name;
+    }
+    for (int m = 0; m < 2; m++) {
+        const char *x = m == 0 ? op->doc_column : op->doc_nest;
+        int clash = x != NULL && strcasecmp(x, "id") == 0;
+        for (size_t j = 0; x != NULL && j < op->ndoc_top && !clash; j++)
+            clash = strcasecmp(op->doc_top[j], x) == 0;
+        if (clash)
+            bad(c, ERR_INVALID, f[m].val, "%s of %s may not be \"id\" or a top column", f[m].name, what);
+    }
+}
+
+/* With `document`: every top column is in the CSV's header, and the document's column is not. */
+static void check_document_columns(struct pctx *c, const struct ydoc_node *at, const char *where,
+                                   const struct migrate_op *op)
+{
+    const struct csv_table *t = op->rows;
+    for (size_t k = 0; k < op->ndoc_top; k++) {
+        size_t i = 0;
+        while (i < t->ncols && strcmp(t->header[i], op->doc_top[k]) != 0)
+            i++;
+        if (i == t->ncols)
+            bad(c, ERR_INVALID, at, "%s: top column \"%s\" of its document is not in the header of %s", where,
+                op->doc_top[k], op->file);
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcasecmp(t->header[i], op->doc_column) == 0)
+            bad(c, ERR_INVALID, at, "%s: %s:1: column \"%s\" is the column its document is stored in", where,
+                op->file, t->header[i]);
+}
+
 /*
- * load {table, schema?, file, key}: read and parse the CSV now, so that a bad file
- * fails the parse, and add its bytes to the checksum.
+ * load {table, schema?, file, key, document?}: read and parse the CSV now, so that a
+ * bad file fails the parse, and add its bytes to the checksum.
  */
 static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct ydoc_node *args, int store)
 {
@@ -976,7 +1052,8 @@ static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct
                         {"schema", NULL, NULL},
                         {"file", NULL, NULL},
                         {"key", NULL, NULL},
-                        {"store", NULL, NULL}};
+                        {"store", NULL, NULL},
+                        {"document", NULL, NULL}};
     char where[128];
     char *buf = NULL;
     size_t len = 0, before = c->nerrs;
@@ -984,7 +1061,7 @@ static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct
     struct err fe = {0};
     int rc;
 
-    take_fields(c, args, "load", f, 5);
+    take_fields(c, args, "load", f, 6);
     take_table(c, "load", args, &f[0], &f[1], &op);
     if (op.table != NULL)
         snprintf(where, sizeof(where), "load into table \"%s\"", op.table);
@@ -1008,6 +1085,8 @@ static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct
         bad(c, ERR_INVALID, args, "%s has no key", where);
     else
         parse_key(c, f[3].val, where, &op);
+    if (f[5].val != NULL)
+        parse_document(c, f[5].val, where, &op);
     if (c->nerrs != before)
         goto out;
 
@@ -1029,6 +1108,8 @@ static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct
     }
     cols = xcalloc(op.nkey, sizeof(*cols));
     check_load_rows(c, cmd, f[3].val, where, &op, cols);
+    if (op.doc_column != NULL)
+        check_document_columns(c, f[5].val, where, &op);
 out:
     if (c->nerrs == before)
         push_op(c, &op);
@@ -1468,40 +1549,103 @@ static json_t *json_or_abort(json_t *v)
     return v;
 }
 
-/* One JSON object per row of a load: "id" and its non-empty fields, typed (see load_value). */
+/* Whether CSV column `name` stays at the top level of a load's row (always, without `document`). */
+static int load_is_top(const struct migrate_op *op, const char *name)
+{
+    if (op->doc_column == NULL)
+        return 1;
+    for (size_t k = 0; k < op->ndoc_top; k++)
+        if (strcmp(op->doc_top[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * How each column of a load is typed, allocated (caller frees): with `document`,
+ * numeric[c] is 1 when every non-empty field of column c is a number and 0 otherwise;
+ * without, every entry is 2 (each field typed by itself, as loads always were).
+ */
+static unsigned char *load_column_types(const struct migrate_op *op)
+{
+    const struct csv_table *t = op->rows;
+    unsigned char *numeric = xcalloc(t->ncols ? t->ncols : 1, 1);
+    for (size_t c = 0; c < t->ncols; c++) {
+        numeric[c] = op->doc_column != NULL ? 1 : 2;
+        for (size_t r = 0; r < t->nrows && numeric[c] == 1; r++) {
+            long long n;
+            double d;
+            if (load_value(t->rows[r][c], &n, &d) == LOAD_TEXT)
+                numeric[c] = 0;
+        }
+    }
+    return numeric;
+}
+
+/* The type of field v of a column typed `numeric` (see load_column_types), its number in *n or *d. */
+static enum load_type load_field(const char *v, unsigned char numeric, long long *n, double *d)
+{
+    enum load_type ty = load_value(v, n, d);
+    return numeric == 0 && ty != LOAD_NULL ? LOAD_TEXT : ty;
+}
+
+/* Field v as JSON (NULL when empty), typed as load_field() says. */
+static json_t *load_json(const char *v, unsigned char numeric)
+{
+    long long n;
+    double d;
+    switch (load_field(v, numeric, &n, &d)) {
+    case LOAD_NULL: return NULL;
+    case LOAD_INTEGER: return json_or_abort(json_integer(n));
+    case LOAD_REAL: return json_or_abort(json_real(d));
+    default: return json_or_abort(json_string(v));
+    }
+}
+
+/* Row r's record: "id" and its non-empty fields, or with `document` its document (see migrate.h). */
+static json_t *load_row_json(const struct migrate_op *op, const unsigned char *numeric, size_t r, const char *id)
+{
+    const struct csv_table *t = op->rows;
+    json_t *o = json_or_abort(json_object());
+    json_t *nest = op->doc_column != NULL ? json_or_abort(json_object()) : NULL;
+    json_object_set_new(o, "id", json_or_abort(json_string(id)));
+    for (size_t c = 0; c < t->ncols; c++) {
+        json_t *j = load_json(t->rows[r][c], numeric[c]);
+        if (j != NULL)
+            json_object_set_new(load_is_top(op, t->header[c]) ? o : nest, t->header[c], j);
+    }
+    if (nest != NULL)
+        json_object_set_new(o, op->doc_nest, nest);
+    return o;
+}
+
+/* Row r's id (from the key columns cols) into id; key and ns are scratch, ns holding the namespace. */
+static void load_row_id(const struct migrate_op *op, const size_t *cols, size_t r, const struct sbuf *ns,
+                        struct sbuf *key, char id[IDS_UUID_LEN + 1])
+{
+    row_key(op, cols, r, key);
+    ids_uuid_from_key(ns->p, ns->len, key->p != NULL ? key->p : "", key->len, id);
+}
+
 json_t *migrate_load_records(const struct migrate_op *op)
 {
     struct sbuf ns = {0}, key = {0};
     size_t *cols;
+    unsigned char *numeric;
     json_t *records;
 
     if (op == NULL || op->kind != MIGRATE_LOAD || op->rows == NULL)
         return NULL;
     records = json_or_abort(json_array());
     cols = xcalloc(op->nkey ? op->nkey : 1, sizeof(*cols));
+    numeric = load_column_types(op);
     load_key_columns(op, cols);
     load_namespace(op, &ns);
     for (size_t r = 0; r < op->rows->nrows; r++) {
         char id[IDS_UUID_LEN + 1];
-        json_t *o = json_or_abort(json_object());
-        row_key(op, cols, r, &key);
-        ids_uuid_from_key(ns.p, ns.len, key.p != NULL ? key.p : "", key.len, id);
-        json_object_set_new(o, "id", json_or_abort(json_string(id)));
-        for (size_t c = 0; c < op->rows->ncols; c++) {
-            const char *v = op->rows->rows[r][c];
-            long long n;
-            double d;
-            json_t *j;
-            switch (load_value(v, &n, &d)) {
-            case LOAD_NULL: continue;
-            case LOAD_INTEGER: j = json_integer(n); break;
-            case LOAD_REAL: j = json_real(d); break;
-            default: j = json_string(v); break;
-            }
-            json_object_set_new(o, op->rows->header[c], json_or_abort(j));
-        }
-        json_array_append_new(records, o);
+        load_row_id(op, cols, r, &ns, &key, id);
+        json_array_append_new(records, load_row_json(op, numeric, r, id));
     }
+    free(numeric);
     free(cols);
     free(ns.p);
     free(key.p);
@@ -1572,19 +1716,36 @@ static void sql_rename_column(struct sbuf *b, const struct migrate_op *op)
     sb_printf(b, "ALTER TABLE \"%s\" RENAME COLUMN \"%s\" TO \"%s\";", op->table, op->rename_from, op->rename_to);
 }
 
-/* The upsert of one load row: "id" and every CSV column, as ? parameters in that order. */
+/*
+ * The upsert of one load row as ? parameters in this order: "id", the CSV columns
+ * that stay at the top (every one without `document`) in CSV order, and with
+ * `document` the document's column last.
+ */
 static void sql_upsert(struct sbuf *b, const struct migrate_op *op)
 {
     const struct csv_table *t = op->rows;
+    int first = 1;
     sb_printf(b, "INSERT INTO \"%s\" (\"id\"", op->table);
     for (size_t i = 0; i < t->ncols; i++)
-        sb_printf(b, ", \"%s\"", t->header[i]);
+        if (load_is_top(op, t->header[i]))
+            sb_printf(b, ", \"%s\"", t->header[i]);
+    if (op->doc_column != NULL)
+        sb_printf(b, ", \"%s\"", op->doc_column);
     sb_printf(b, ") VALUES (?");
     for (size_t i = 0; i < t->ncols; i++)
+        if (load_is_top(op, t->header[i]))
+            sb_printf(b, ", ?");
+    if (op->doc_column != NULL)
         sb_printf(b, ", ?");
     sb_printf(b, ") ON CONFLICT (\"id\") DO UPDATE SET ");
-    for (size_t i = 0; i < t->ncols; i++)
-        sb_printf(b, "%s\"%s\" = excluded.\"%s\"", i ? ", " : "", t->header[i], t->header[i]);
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (!load_is_top(op, t->header[i]))
+            continue;
+        sb_printf(b, "%s\"%s\" = excluded.\"%s\"", first ? "" : ", ", t->header[i], t->header[i]);
+        first = 0;
+    }
+    if (op->doc_column != NULL)
+        sb_printf(b, "%s\"%s\" = excluded.\"%s\"", first ? "" : ", ", op->doc_column, op->doc_column);
     sb_printf(b, ";");
 }
 
@@ -1656,6 +1817,9 @@ static int plan_new_op(struct sbuf *b, const struct migration *m, const struct m
         for (size_t k = 0; k < op->nkey; k++)
             sb_printf(b, "%s%s", k ? ", " : "", op->key[k]);
         sb_printf(b, ")\n");
+        if (op->doc_column != NULL)
+            sb_printf(b, "-- each row's JSON document into \"%s\"; its columns other than the top ones under \"%s\"\n",
+                      op->doc_column, op->doc_nest);
         sql_upsert(b, op);
         sb_printf(b, "\n");
         return 1;
@@ -1924,11 +2088,11 @@ static int apply_rename(sqlite3 *db, const struct migration *m, const struct mig
 }
 
 /* Bind `v` (a CSV field, NULL when empty) as parameter i, typed as migrate_load_records() types it. */
-static int bind_value(sqlite3_stmt *st, int i, const char *v)
+static int bind_value(sqlite3_stmt *st, int i, const char *v, unsigned char numeric)
 {
     long long n;
     double d;
-    switch (load_value(v, &n, &d)) {
+    switch (load_field(v, numeric, &n, &d)) {
     case LOAD_NULL: return sqlite3_bind_null(st, i);
     case LOAD_INTEGER: return sqlite3_bind_int64(st, i, n);
     case LOAD_REAL: return sqlite3_bind_double(st, i, d);
@@ -1936,7 +2100,25 @@ static int bind_value(sqlite3_stmt *st, int i, const char *v)
     }
 }
 
-/* Upsert every row of a load by its id; the table must have "id" as its key and every CSV column. */
+/* ERR_INVALID unless `column` (a CSV column or a document's) exists in the load's table. */
+static int load_column_present(sqlite3 *db, const struct migration *m, const struct migrate_op *op, const char *column,
+                               struct err *e)
+{
+    int has = 0;
+    int rc = column_exists(db, m, op, column, &has, e);
+    if (rc != 0 || has)
+        return rc;
+    return err_set(e, ERR_INVALID,
+                   "%s:%d: load: table \"%s\" has no column \"%s\" in sqlite (declare it with init or "
+                   "add_attributes before loading %s)",
+                   m->path, op->line, op->table, column, load_file_shown(m, op));
+}
+
+/*
+ * Upsert every row of a load by its id; the table must have "id" as its key and every
+ * column the upsert sets (sql_upsert()): the CSV's, or with `document` the top ones and
+ * the document's.
+ */
 static int apply_load(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct sbuf *sql,
                       struct err *e)
 {
@@ -1944,6 +2126,7 @@ static int apply_load(sqlite3 *db, const struct migration *m, const struct migra
     sqlite3_stmt *st = NULL;
     struct sbuf ns = {0}, key = {0};
     size_t *cols = NULL;
+    unsigned char *numeric = NULL;
     int has = 0, pk = 0, rc;
 
     rc = column_exists(db, m, op, "id", &has, e);
@@ -1955,31 +2138,41 @@ static int apply_load(sqlite3 *db, const struct migration *m, const struct migra
         return err_set(e, ERR_INVALID,
                        "%s:%d: load: table \"%s\" has no primary key \"id\" in sqlite for the rows' ids", m->path,
                        op->line, op->table);
-    for (size_t i = 0; i < t->ncols; i++) {
-        rc = column_exists(db, m, op, t->header[i], &has, e);
-        if (rc != 0)
-            return rc;
-        if (!has)
-            return err_set(e, ERR_INVALID,
-                           "%s:%d: load: table \"%s\" has no column \"%s\" in sqlite (declare it with init or "
-                           "add_attributes before loading %s)",
-                           m->path, op->line, op->table, t->header[i], load_file_shown(m, op));
-    }
+    for (size_t i = 0; i < t->ncols && rc == 0; i++)
+        if (load_is_top(op, t->header[i]))
+            rc = load_column_present(db, m, op, t->header[i], e);
+    if (rc == 0 && op->doc_column != NULL)
+        rc = load_column_present(db, m, op, op->doc_column, e);
+    if (rc != 0)
+        return rc;
     sb_reset(sql);
     sql_upsert(sql, op);
     if (sqlite3_prepare_v2(db, sql->p, -1, &st, NULL) != SQLITE_OK)
         return sql_fail(db, m, op, sql->p, e);
     cols = xcalloc(op->nkey, sizeof(*cols));
+    numeric = load_column_types(op);
     load_key_columns(op, cols);
     load_namespace(op, &ns);
     for (size_t r = 0; r < t->nrows && rc == 0; r++) {
         char id[IDS_UUID_LEN + 1];
-        int brc;
-        row_key(op, cols, r, &key);
-        ids_uuid_from_key(ns.p, ns.len, key.p, key.len, id);
+        char *doc = NULL;
+        int brc, at = 2;
+        load_row_id(op, cols, r, &ns, &key, id);
         brc = sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         for (size_t c = 0; c < t->ncols && brc == SQLITE_OK; c++)
-            brc = bind_value(st, (int)c + 2, t->rows[r][c]);
+            if (load_is_top(op, t->header[c]))
+                brc = bind_value(st, at++, t->rows[r][c], numeric[c]);
+        if (brc == SQLITE_OK && op->doc_column != NULL) {
+            json_t *o = load_row_json(op, numeric, r, id);
+            doc = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_decref(o);
+            if (doc == NULL) {
+                fprintf(stderr, "out of memory building json\n");
+                abort();
+            }
+            brc = sqlite3_bind_text(st, at, doc, -1, SQLITE_TRANSIENT);
+        }
+        free(doc);
         if (brc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
             sqlite3_reset(st);
             continue;
@@ -1988,10 +2181,38 @@ static int apply_load(sqlite3 *db, const struct migration *m, const struct migra
                      load_file_shown(m, op), t->row_lines[r]);
     }
     sqlite3_finalize(st);
+    free(numeric);
     free(cols);
     free(ns.p);
     free(key.p);
     return rc;
+}
+
+json_t *migrate_loaded_document(sqlite3 *db, const char *table, const char *column, const char *id)
+{
+    char sql[256];
+    sqlite3_stmt *st = NULL;
+    json_t *doc = NULL;
+
+    if (db == NULL || table == NULL || column == NULL || id == NULL || !is_ident_text(table, strlen(table)) ||
+        !is_ident_text(column, strlen(column)))
+        return NULL;
+    snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"%s\" WHERE \"id\" = ?1", column, table);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL; /* no such table or column: nothing was loaded with a document */
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        doc = json_loadb(text, (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+        if (!json_is_object(doc)) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    sqlite3_finalize(st);
+    return doc;
 }
 
 static int apply_op(sqlite3 *db, const struct migration *m, const struct migrate_op *op, struct err *e)

@@ -30,6 +30,16 @@
  *                    values joined by 0x1f; the table's hash attribute must be "id".
  *                    Values are typed by migrate_load_records(); in SQLite every CSV
  *                    column must exist when the load runs, and an empty field sets NULL.
+ *                    Optional `document: {column, nest, top: [names]}` keeps every CSV
+ *                    column without declaring it: each row becomes one JSON document
+ *                    {"id", the `top` columns, nest: {every other column}} (empty fields
+ *                    absent; a column whose non-empty fields are all numbers holds
+ *                    numbers, any other column strings); SQLite sets only id, the `top`
+ *                    columns (which must exist) and `column` (the document's JSON text),
+ *                    and HarperDB gets the document as the record (its members top-level
+ *                    attributes). `top` columns must be in the header; `column` and
+ *                    `nest` may not be "id" or a `top` column, and `column` not a CSV
+ *                    column. Without `document` a load means what it always meant.
  * Any command may carry `store: sqlite | harper | both` (default both); this
  * engine applies what is meant for sqlite and skips harper-only commands.
  * An attribute is a name or {name, type, index, store}; type is one of text
@@ -89,6 +99,10 @@ struct migrate_op {
     char **key;                 /* MIGRATE_LOAD: natural key column(s), in order */
     size_t nkey;
     struct csv_table *rows;     /* MIGRATE_LOAD: the parsed file (storage/csv.h) */
+    char *doc_column;           /* MIGRATE_LOAD with `document`: the SQLite column of each row's JSON; else NULL */
+    char *doc_nest;             /* the document member holding the columns not in doc_top */
+    char **doc_top;             /* the CSV columns kept at the document's top level (and set in SQLite) */
+    size_t ndoc_top;
 };
 
 struct migration {
@@ -162,8 +176,20 @@ char *migrate_sqlite_plan(const struct migration *m);
  * of objects {"id": ROW-ID, column: value, ...}, in CSV order. An empty field is
  * absent; a field that is a JSON integer within 64 bits is an integer; another
  * finite JSON number (fraction, exponent, or a larger integer) is a real; anything
- * else is a string. SQLite's apply binds the same types. NULL when `op` is not a load.
+ * else is a string. With `document` (op->doc_column set) each object is the row's
+ * document instead: {"id", top columns..., nest: {other columns...}}, typed by column
+ * (a column whose non-empty fields are all numbers as above, else every field a
+ * string). SQLite's apply binds the same types. NULL when `op` is not a load.
  */
 json_t *migrate_load_records(const struct migrate_op *op);
+
+/*
+ * The document a load with `document` stored for row `id` of `table` in column
+ * `column` of `db` (see above), as a new reference; NULL when the table or column
+ * does not exist (a database before the migration that adds it), the row is
+ * absent, its column is NULL or not a JSON object, or a name is not an identifier.
+ * Prepares its statement on each call; reads within the caller's transaction.
+ */
+json_t *migrate_loaded_document(sqlite3 *db, const char *table, const char *column, const char *id);
 
 #endif

@@ -5,7 +5,10 @@
  * walked to the end), custom items' create/get/list/PUT/PATCH/DELETE with
  * ETags (304, 412), and every error status a client can meet on these routes
  * (401, 403, 404, 405, 412, 415, 400, 422 with each validation error and the
- * unknown field named).
+ * unknown field named); and rows imported from CSV by a migration's `load`
+ * with `document` (the project's fixtures in the original's format) showing
+ * every CSV column in /v1/equipment-library and the original's
+ * /equipment-library.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include <unistd.h>
 
 #include "rest_helpers.h"
 
@@ -379,6 +384,179 @@ static void test_item_errors(void **state)
     json_decref(doc);
 }
 
+/* ---- rows imported from CSV ------------------------------------------------------- */
+
+static char import_dir[64]; /* the imported group's migrations folder, "" when none */
+
+/* Copy file `from` to `to`; 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in != NULL ? fopen(to, "wb") : NULL;
+    char buf[8192];
+    size_t n;
+    int rc = in != NULL && out != NULL ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+static void remove_import_dir(void)
+{
+    static const char *const files[] = {"0001_init.yaml", "0002_sync.yaml", "0003_character_columns.yaml",
+                                        "0004_equipment_campaigns.yaml", "0005_equipment_imported.yaml",
+                                        "9000_seed.yaml", "library_armor.csv", "library_weapons.csv", NULL};
+    char path[256];
+    if (import_dir[0] == '\0')
+        return;
+    for (size_t i = 0; files[i] != NULL; i++) {
+        snprintf(path, sizeof(path), "%s/%s", import_dir, files[i]);
+        unlink(path);
+    }
+    rmdir(import_dir);
+    import_dir[0] = '\0';
+}
+
+/*
+ * A server whose migrations are the project's plus one that loads the project's
+ * own CSV fixtures (the original's format: BOM, CRLF, empty fields, no final line
+ * ending) with `document`, as an operator importing the original's files would.
+ */
+static int import_setup(void **state)
+{
+    (void)state;
+    static const char *const migrations[] = {"0001_init.yaml", "0002_sync.yaml", "0003_character_columns.yaml",
+                                             "0004_equipment_campaigns.yaml", "0005_equipment_imported.yaml", NULL};
+    static const char seed[] =
+        "- load: {table: equipment, schema: dungeonmaster, file: library_armor.csv, key: name,\n"
+        "         document: {column: imported, nest: base_attributes, top: [name, equip_type, base_cost, weight]}}\n"
+        "- load: {table: equipment, schema: dungeonmaster, file: library_weapons.csv, key: name,\n"
+        "         document: {column: imported, nest: base_attributes, top: [name, equip_type, base_cost, weight]}}\n";
+    const char *top = getenv("top_srcdir") != NULL ? getenv("top_srcdir") : ".";
+    char from[4096], to[256], why[2048];
+    snprintf(import_dir, sizeof(import_dir), "/tmp/e2e-import-XXXXXX");
+    if (mkdtemp(import_dir) == NULL) {
+        import_dir[0] = '\0';
+        return -1;
+    }
+    for (size_t i = 0; migrations[i] != NULL; i++) {
+        snprintf(from, sizeof(from), "%s/migrations/%s", top, migrations[i]);
+        snprintf(to, sizeof(to), "%s/%s", import_dir, migrations[i]);
+        if (copy_file(from, to) != 0)
+            return fprintf(stderr, "cannot copy %s\n", from), -1;
+    }
+    for (const char *const *f = (const char *const[]){"library_armor.csv", "library_weapons.csv", NULL}; *f; f++) {
+        snprintf(from, sizeof(from), "%s/tests/fixtures/csv/%s", top, *f);
+        snprintf(to, sizeof(to), "%s/%s", import_dir, *f);
+        if (copy_file(from, to) != 0)
+            return fprintf(stderr, "cannot copy %s\n", from), -1;
+    }
+    snprintf(to, sizeof(to), "%s/9000_seed.yaml", import_dir);
+    FILE *out = fopen(to, "w");
+    if (out == NULL || fputs(seed, out) < 0 || fclose(out) != 0)
+        return -1;
+    const char *args[] = {"--migrations", import_dir, NULL};
+    struct harness_options o = {.workers = 2, .args = args};
+    if (harness_server_start(&srv, &o, why, sizeof(why)) != 0) {
+        fprintf(stderr, "imported: cannot start the server: %s\n", why);
+        return -1;
+    }
+    snprintf(auth_write, sizeof(auth_write), "Authorization: Bearer %s", srv.write_token);
+    snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", srv.read_token);
+    return 0;
+}
+
+static int import_teardown(void **state)
+{
+    rest_teardown(state);
+    remove_import_dir();
+    return 0;
+}
+
+/* The entry named `name` in array `list` (borrowed), failing the test when absent. */
+static json_t *named(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        if (json_is_string(json_object_get(x, "name")) && strcmp(str_of(x, "name"), name) == 0)
+            return x;
+    }
+    fail_msg("no entry named %s", name);
+    return NULL;
+}
+
+/* An imported row keeps every CSV column in both library routes; custom-item routes do not show it. */
+static void test_imported_columns(void **state)
+{
+    (void)state;
+    struct http_response r;
+    /* /v1: the /v1 item shape, the undeclared columns in base_attributes, numbers as numbers */
+    get_read(&r, "/v1/equipment-library?type=light-armor&limit=500");
+    json_t *page = expect_json(&r, 200, "GET /v1/equipment-library?type=light-armor");
+    json_t *vest = named(json_object_get(page, "results"), "Quilted Vest");
+    assert_string_equal(str_of(vest, "source"), "imported");
+    json_t *attrs = json_object_get(vest, "base_attributes");
+    assert_int_equal(int_of(attrs, "armor_class"), 11);
+    assert_string_equal(str_of(attrs, "stealth"), "disadvantage");
+    assert_true(json_number_value(json_object_get(vest, "weight")) == 9.0);
+    json_t *jerkin = named(json_object_get(page, "results"), "Ring Jerkin");
+    assert_int_equal(int_of(json_object_get(jerkin, "base_attributes"), "armor_class"), 12);
+    assert_null(json_object_get(json_object_get(jerkin, "base_attributes"), "stealth")); /* empty: absent */
+    char vest_id[64];
+    snprintf(vest_id, sizeof(vest_id), "%s", str_of(vest, "id"));
+    json_decref(page);
+    get_read(&r, "/v1/equipment-library?type=martial-ranged&limit=500");
+    page = expect_json(&r, 200, "GET /v1/equipment-library?type=martial-ranged");
+    json_t *bow = json_object_get(named(json_object_get(page, "results"), "Hunting Bow"), "base_attributes");
+    assert_string_equal(str_of(bow, "damage"), "1d8");
+    assert_string_equal(str_of(bow, "damage_type"), "piercing");
+    assert_string_equal(str_of(bow, "properties"), "ammunition, two-handed");
+    assert_int_equal(int_of(bow, "range"), 120);
+    assert_int_equal(int_of(bow, "hands"), 2);
+    json_decref(page);
+
+    /* the original's route: its row shape, with the CSV's columns filled in */
+    get_read(&r, "/equipment-library?equip_type=light-armor");
+    json_t *orig = expect_json(&r, 200, "GET /equipment-library?equip_type=light-armor");
+    json_t *row = named(json_object_get(orig, "equipment"), "Quilted Vest");
+    assert_string_equal(str_of(row, "id"), vest_id);
+    assert_int_equal(int_of(row, "armor_class"), 11);
+    assert_string_equal(str_of(row, "stealth"), "disadvantage");
+    assert_true(json_is_null(json_object_get(row, "damage")));
+    assert_true(json_number_value(json_object_get(row, "base_cost")) == 6.0);
+    row = named(json_object_get(orig, "equipment"), "Ring Jerkin");
+    assert_true(json_is_null(json_object_get(row, "stealth")));
+    json_decref(orig);
+    get_read(&r, "/equipment-library?equip_type=martial-melee");
+    orig = expect_json(&r, 200, "GET /equipment-library?equip_type=martial-melee");
+    row = named(json_object_get(orig, "equipment"), "War Pick");
+    assert_string_equal(str_of(row, "damage"), "1d8");
+    assert_true(json_is_null(json_object_get(row, "properties"))); /* empty in the CSV */
+    assert_true(json_is_null(json_object_get(row, "weight")));
+    assert_int_equal(int_of(row, "hands"), 1);
+    json_decref(orig);
+    get_read(&r, "/equipment-library?equip_type=martial-ranged");
+    orig = expect_json(&r, 200, "GET /equipment-library?equip_type=martial-ranged");
+    row = named(json_object_get(orig, "equipment"), "Hunting Bow");
+    assert_string_equal(str_of(row, "properties"), "ammunition, two-handed");
+    assert_int_equal(int_of(row, "range"), 120);
+    json_decref(orig);
+
+    /* imported rows are not custom items */
+    get_read(&r, "/v1/equipment");
+    json_t *custom = expect_json(&r, 200, "GET /v1/equipment");
+    assert_int_equal(int_of(custom, "count"), 0);
+    json_decref(custom);
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/equipment/%s", vest_id);
+    get_read(&r, path);
+    expect_status(&r, 404, "GET /v1/equipment/{imported id}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,5 +564,11 @@ int main(void)
         cmocka_unit_test(test_item_crud),
         cmocka_unit_test(test_item_errors),
     };
-    return cmocka_run_group_tests_name("equipment", tests, group_setup, rest_teardown);
+    const struct CMUnitTest imported[] = {
+        cmocka_unit_test(test_imported_columns),
+    };
+    int failed = cmocka_run_group_tests_name("equipment", tests, group_setup, rest_teardown);
+    failed += cmocka_run_group_tests_name("equipment-imported", imported, import_setup, import_teardown);
+    remove_import_dir();
+    return failed;
 }

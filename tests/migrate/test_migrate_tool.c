@@ -614,6 +614,56 @@ static void test_original_files(void **state)
     harper_close(h);
 }
 
+/* load with document: keeps every CSV column, in HarperDB as the record and in SQLite as one JSON text. */
+static void test_harper_load_document(void **state)
+{
+    struct ctx *c = *state;
+    need_harper(c);
+    write_migrations(c, 4);
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "- add_attributes:\n    table: items\n    schema: %s\n    attributes:\n"
+             "      - {name: imported, type: text, store: sqlite}\n"
+             "- load:\n    table: items\n    schema: %s\n    file: items.csv\n    key: name\n"
+             "    document: {column: imported, nest: base_attributes, top: [name, equip_type, base_cost, weight]}\n",
+             c->schema, c->schema);
+    write_file(c->mig, "0003_documents.yaml", text);
+    struct out o;
+    RUN(c, &o, "up");
+    expect_ok(&o);
+    struct harper *h = harper_connect();
+    json_t *all = NULL;
+    struct err e = {0};
+    assert_int_equal(harper_all(h, c->schema, "items", "id", &all, &e), 0);
+    assert_int_equal(json_array_size(all), 4);
+    size_t i;
+    json_t *rec;
+    int seen = 0;
+    json_array_foreach(all, i, rec) {
+        if (strcmp(json_string_value(json_object_get(rec, "name")), "Item 3") != 0)
+            continue;
+        seen = 1;
+        /* "Item 3,other,3.5,3,disadvantage": numbers stay numbers, the rest nests under base_attributes. */
+        assert_true(json_is_number(json_object_get(rec, "base_cost")));
+        assert_true(json_number_value(json_object_get(rec, "base_cost")) == 3.5);
+        json_t *attrs = json_object_get(rec, "base_attributes");
+        if (!json_is_object(attrs))
+            fail_msg("HarperDB record has no base_attributes object: %s", json_dumps(rec, JSON_COMPACT));
+        assert_string_equal(json_string_value(json_object_get(attrs, "stealth")), "disadvantage");
+    }
+    assert_true(seen);
+    /* The SQLite copy carries the same columns. */
+    assert_int_equal(sql_int(c, "SELECT count(*) FROM items WHERE json_extract(imported, '$.base_attributes.stealth')"
+                                " = 'disadvantage' AND name = 'Item 3'"),
+                     1);
+    /* Item 1 had an empty stealth field: left out, not an empty string. */
+    assert_int_equal(sql_int(c, "SELECT count(*) FROM items WHERE name = 'Item 1' AND"
+                                " json_extract(imported, '$.base_attributes.stealth') IS NULL"),
+                     1);
+    json_decref(all);
+    harper_close(h);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -628,6 +678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_harper_checksum_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_harper_concurrent_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_harper_kill_mid_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_harper_load_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_files, setup, teardown),
     };
     return cmocka_run_group_tests_name("migrate-tool", tests, NULL, NULL);

@@ -25,7 +25,10 @@
  * instance B, list columns (race, class, level) and roll nonce included; 9
  * outbox rows of other resources (equipment) land in their own table; 10 an
  * equipment item and a campaign written on instance A reach instance B by
- * pulling and by read-through, updates and deletes included.
+ * pulling and by read-through, updates and deletes included; 11 an instance
+ * that has not pulled them yet accepts writes on rows another instance wrote
+ * (PUT and DELETE of a character, campaign actions with a custom item, a
+ * campaign for such a character), reading each row through from HarperDB.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1890,6 +1893,209 @@ static void test_equipment_and_campaigns_reach_other_instance(void **state)
     json_decref(ids);
 }
 
+/* ---------------------------------------------------------------- 11. writes read through */
+
+/*
+ * A request to s with the write token, JSON body (may be NULL) and If-Match
+ * (may be NULL); the status, Sync-Status into sync[32] (may be NULL), the
+ * parsed body into *out (may be NULL).
+ */
+static long call_write(const struct harness_server *s, const char *method, const char *path, const char *body,
+                       const char *if_match, char *sync, json_t **out)
+{
+    char url[256], auth[128], im[160];
+    snprintf(url, sizeof(url), "%s%s", s->base_url, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->write_token);
+    snprintf(im, sizeof(im), "If-Match: %s", if_match != NULL ? if_match : "");
+    const char *h[] = {auth, "Content-Type: application/json", if_match != NULL ? im : NULL, NULL};
+    struct http_response r;
+    long status = http_request(method, url, h, body, body != NULL ? strlen(body) : 0, &r) == 0 ? r.status : 0;
+    if (sync != NULL) {
+        sync[0] = '\0';
+        http_response_header(&r, "sync-status", sync, 32);
+    }
+    if (out != NULL)
+        *out = harness_json(&r);
+    http_response_release(&r);
+    return status;
+}
+
+/* The HarperDB record `id` of table `table`, or NULL (new reference). */
+static json_t *hdb_table_record(const char *table, const char *id)
+{
+    json_t *ids = json_pack("[s]", id), *found = NULL;
+    struct err e = {0};
+    int rc = harper_search_by_hash(hdb, SCHEMA, table, ids, &found, &e);
+    json_decref(ids);
+    if (rc != 0)
+        fail_msg("search_by_hash %s.%s [%s]: %s", SCHEMA, table, id, e.msg);
+    json_t *rec = json_array_size(found) > 0 ? json_incref(json_array_get(found, 0)) : NULL;
+    json_decref(found);
+    return rec;
+}
+
+/*
+ * Instance B pulls once every ten minutes, so it lacks what A writes after
+ * its first pull; still it accepts writes on those rows: it reads each row
+ * through from HarperDB first (the campaign, its character, a custom item,
+ * a character to replace or delete, a character to start a campaign with),
+ * checks If-Match against the row it read, and the results reach HarperDB
+ * and A. An id nobody wrote stays 404, and a wrong If-Match is 412, not 404.
+ */
+static void test_writes_read_through(void **state)
+{
+    (void)state;
+    NEED_HARPERDB();
+    hdb_connect();
+    start_server(&srv_a, NULL, 300, 2000, NULL);
+    start_server(&srv_b, NULL, 600000, 3000, NULL);
+    wait_readyz_ok(&srv_a, -1, 20, "instance A");
+    wait_readyz_ok(&srv_b, -1, 20, "instance B");
+    char pb[PATH_MAX], body[1024], path[160], name[128], sync[32];
+    db_path(&srv_b, pb, sizeof(pb));
+
+    /* On A, after B's first pull: four characters, a custom shield, a campaign for the first character. */
+    char hero[ID_MAX], put_id[ID_MAX], del_id[ID_MAX], camp_char[ID_MAX], item_id[ID_MAX], camp_id[ID_MAX];
+    snprintf(name, sizeof(name), "sync-%s-11-hero", run_tag);
+    create_expect(&srv_a, name, "synced", hero, NULL);
+    snprintf(name, sizeof(name), "sync-%s-11-replaced", run_tag);
+    create_expect(&srv_a, name, "synced", put_id, NULL);
+    snprintf(name, sizeof(name), "sync-%s-11-deleted", run_tag);
+    create_expect(&srv_a, name, "synced", del_id, NULL);
+    snprintf(name, sizeof(name), "sync-%s-11-recruit", run_tag);
+    create_expect(&srv_a, name, "synced", camp_char, NULL);
+    json_t *j = NULL;
+    snprintf(body, sizeof(body),
+             "{\"name\":\"sync-%s-11-Kite Shield\",\"equip_type\":\"shield\",\"base_cost\":10,\"weight\":6,"
+             "\"base_attributes\":{\"armor_class\":2}}",
+             run_tag);
+    long st = call_write(&srv_a, "POST", "/v1/equipment", body, NULL, sync, &j);
+    if (st != 201 || strcmp(sync, "synced") != 0)
+        fail_msg("POST /v1/equipment on A: expected 201 synced, got %ld %s", st, sync);
+    snprintf(item_id, sizeof(item_id), "%s", json_string_value(json_object_get(j, "id")) ?: "");
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"character_id\":\"%s\"}", hero);
+    st = call_write(&srv_a, "POST", "/v1/campaigns", body, NULL, sync, &j);
+    if (st != 201 || strcmp(sync, "synced") != 0)
+        fail_msg("POST /v1/campaigns on A: expected 201 synced, got %ld %s", st, sync);
+    snprintf(camp_id, sizeof(camp_id), "%s", json_string_value(json_object_get(j, "id")) ?: "");
+    json_decref(j);
+    char a_etag[128];
+    get_etag(&srv_a, put_id, a_etag, sizeof(a_etag));
+    const char *mine[] = {hero, put_id, del_id, camp_char};
+    for (size_t i = 0; i < 4; i++)
+        if (sql_int(pb, "SELECT count(*) FROM characters WHERE id = ?1", mine[i]) != 0)
+            fail_msg("B has character %s before any request: pulled early, the test would prove nothing", mine[i]);
+    if (sql_int(pb, "SELECT count(*) FROM campaign WHERE id = ?1", camp_id) != 0 ||
+        sql_int(pb, "SELECT count(*) FROM equipment WHERE id = ?1", item_id) != 0)
+        fail_msg("B has the campaign or the item before any request: the test would prove nothing");
+
+    /* An action on the campaign on B: the campaign, its character and the custom item come from HarperDB. */
+    snprintf(path, sizeof(path), "/v1/campaigns/%s/equip", camp_id);
+    snprintf(body, sizeof(body), "{\"item\":\"%s\",\"slot\":\"shield\"}", item_id);
+    double t0 = now_s();
+    st = call_write(&srv_b, "POST", path, body, NULL, sync, &j);
+    double t_equip = now_s() - t0;
+    /* Thorin: unarmored AC 9 (DEX 8), + 2 for the shield = 11. */
+    if (st != 200 || json_integer_value(json_object_get(j, "armor_class")) != 11 ||
+        json_integer_value(json_object_get(j, "version")) != 2 || strcmp(sync, "synced") != 0)
+        fail_msg("POST %s on B (none of it pulled yet): expected 200 synced, version 2, armor_class 11; got %ld %s "
+                 "version %lld armor_class %lld; B's log:\n%s",
+                 path, st, sync, json_integer_value(json_object_get(j, "version")),
+                 json_integer_value(json_object_get(j, "armor_class")), log_tail(&srv_b, 1500));
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s/hp", camp_id);
+    if ((st = call_write(&srv_b, "POST", path, "{\"damage\":4}", NULL, sync, NULL)) != 200)
+        fail_msg("POST %s on B: expected 200, got %ld", path, st);
+
+    /* PUT on B of a character only HarperDB has: If-Match is judged against the row read through. */
+    snprintf(path, sizeof(path), "/v1/characters/%s", put_id);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"sync-%s-11-renamed\",\"race\":\"dwarf\",\"subrace\":\"hill-dwarf\",\"class\":\"cleric\","
+             "\"subclass\":\"life\",\"background\":\"acolyte\",\"alignment\":\"lawful-good\",\"level\":1,"
+             "\"ability_scores\":{\"method\":\"standard_array\",\"assign\":{\"str\":13,\"dex\":8,\"con\":14,"
+             "\"int\":10,\"wis\":15,\"cha\":12}},\"skills\":[\"history\",\"medicine\"],"
+             "\"languages\":[\"giant\",\"elvish\"],\"choices\":{\"tool\":\"smiths-tools\"}}",
+             run_tag);
+    st = call_write(&srv_b, "PUT", path, body, "\"not-the-etag\"", sync, NULL);
+    if (st != 412)
+        fail_msg("PUT %s on B with a wrong If-Match: expected 412 (judged after the read-through), got %ld", path, st);
+    st = call_write(&srv_b, "PUT", path, body, a_etag, sync, &j);
+    if (st != 200 || json_integer_value(json_object_get(j, "version")) != 2 || strcmp(sync, "synced") != 0)
+        fail_msg("PUT %s on B with A's ETag %s: expected 200 synced at version 2, got %ld %s; B's log:\n%s", path,
+                 a_etag, st, sync, log_tail(&srv_b, 1500));
+    json_decref(j);
+
+    /* DELETE on B of a character only HarperDB has. */
+    snprintf(path, sizeof(path), "/v1/characters/%s", del_id);
+    if ((st = call_write(&srv_b, "DELETE", path, NULL, NULL, sync, NULL)) != 204 || strcmp(sync, "synced") != 0)
+        fail_msg("DELETE %s on B (not pulled yet): expected 204 synced, got %ld %s", path, st, sync);
+
+    /* A campaign on B for a character only HarperDB has. */
+    snprintf(body, sizeof(body), "{\"character_id\":\"%s\"}", camp_char);
+    char camp2[ID_MAX];
+    st = call_write(&srv_b, "POST", "/v1/campaigns", body, NULL, sync, &j);
+    if (st != 201 || strcmp(json_string_value(json_object_get(j, "character_id")) ?: "", camp_char) != 0)
+        fail_msg("POST /v1/campaigns on B for character %s (not pulled yet): expected 201, got %ld", camp_char, st);
+    snprintf(camp2, sizeof(camp2), "%s", json_string_value(json_object_get(j, "id")) ?: "");
+    json_decref(j);
+
+    /* Ids nobody wrote: still 404 (422 for a campaign's character) after asking HarperDB. */
+    char nobody[ID_MAX];
+    random_uuid(nobody);
+    snprintf(path, sizeof(path), "/v1/characters/%s", nobody);
+    if ((st = call_write(&srv_b, "PUT", path, body, NULL, NULL, NULL)) != 404)
+        fail_msg("PUT %s (an id no one wrote) on B: expected 404, got %ld", path, st);
+    if ((st = call_write(&srv_b, "DELETE", path, NULL, NULL, NULL, NULL)) != 404)
+        fail_msg("DELETE %s (an id no one wrote) on B: expected 404, got %ld", path, st);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s/xp", nobody);
+    if ((st = call_write(&srv_b, "POST", path, "{\"award\":10}", NULL, NULL, NULL)) != 404)
+        fail_msg("POST %s (an id no one wrote) on B: expected 404, got %ld", path, st);
+    snprintf(body, sizeof(body), "{\"character_id\":\"%s\"}", nobody);
+    if ((st = call_write(&srv_b, "POST", "/v1/campaigns", body, NULL, NULL, NULL)) != 422)
+        fail_msg("POST /v1/campaigns on B for a character no one wrote: expected 422, got %ld", st);
+    fprintf(stderr, "sync: a campaign action on B reading three rows through took %.0f ms\n", t_equip * 1000);
+
+    /* The results are in HarperDB ... */
+    double took;
+    json_t *rec = wait_hdb_version(put_id, 2, 10, &took);
+    if (rec == NULL)
+        fail_msg("character %s replaced on B never reached version 2 in HarperDB", put_id);
+    json_decref(rec);
+    if (wait_hdb_version(del_id, 0, 10, &took) != NULL || took < 0)
+        fail_msg("character %s deleted on B is still in HarperDB", del_id);
+    rec = hdb_table_record("campaign", camp_id);
+    if (json_integer_value(json_object_get(rec, "version")) != 3)
+        fail_msg("campaign %s: expected version 3 in HarperDB after B's two actions, got %lld", camp_id,
+                 json_integer_value(json_object_get(rec, "version")));
+    json_decref(rec);
+    if ((rec = hdb_table_record("campaign", camp2)) == NULL)
+        fail_msg("campaign %s created on B is not in HarperDB", camp2);
+    json_decref(rec);
+
+    /* ... and A pulls them. */
+    if (wait_get(&srv_a, put_id, 200, 2, 15) < 0)
+        fail_msg("A never answered version 2 of %s replaced on B", put_id);
+    if (wait_get(&srv_a, del_id, 404, 0, 15) < 0)
+        fail_msg("A still answers %s deleted on B", del_id);
+    char pa[PATH_MAX];
+    db_path(&srv_a, pa, sizeof(pa));
+    if (wait_sql_true(pa, "SELECT count(*) FROM campaign WHERE id = ?1 AND version = 3", camp_id, 15) < 0)
+        fail_msg("campaign %s version 3 (B's actions) never reached A's SQLite", camp_id);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s", camp_id);
+    st = call_write(&srv_a, "GET", path, NULL, NULL, NULL, &j);
+    /* Thorin's 12 HP - 4 = 8, the shield on. */
+    if (st != 200 || json_integer_value(json_object_get(j, "current_hp")) != 8 ||
+        json_integer_value(json_object_get(j, "armor_class")) != 11)
+        fail_msg("GET %s on A: expected 200 with current_hp 8 and armor_class 11, got %ld / %lld / %lld", path, st,
+                 json_integer_value(json_object_get(j, "current_hp")),
+                 json_integer_value(json_object_get(j, "armor_class")));
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/campaigns/%s", camp2);
+    if (wait_status(&srv_a, path, 200, 15) < 0)
+        fail_msg("campaign %s created on B never reached A", camp2);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1904,6 +2110,7 @@ int main(void)
         cmocka_unit_test_teardown(test_update_and_delete_reach_other_instance, teardown),
         cmocka_unit_test_teardown(test_outbox_resource_picks_table, teardown),
         cmocka_unit_test_teardown(test_equipment_and_campaigns_reach_other_instance, teardown),
+        cmocka_unit_test_teardown(test_writes_read_through, teardown),
     };
     const char *only = getenv("SYNC_TEST_FILTER"); /* e.g. "test_kill9*": run the matching tests only */
     if (only != NULL && only[0] != '\0')

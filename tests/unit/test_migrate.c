@@ -1914,6 +1914,192 @@ static void test_original_csvs(void **state)
     sqlite3_close(db);
 }
 
+/* $top_srcdir/tests/fixtures/csv/REL into buf. */
+static const char *csv_fixture(const char *rel, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/tests/fixtures/csv/%s", top_srcdir(), rel);
+    return buf;
+}
+
+/* The "imported" document of equipment row `key` (its id from the key) as compact JSON with sorted keys. */
+static char *imported_json(sqlite3 *db, const char *key)
+{
+    json_t *doc = migrate_loaded_document(db, "equipment", "imported", equipment_id(key));
+    if (doc == NULL)
+        return NULL;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    return text;
+}
+
+/*
+ * The project's migrations (0005 adds equipment.imported), then the project's own
+ * fixtures in the original's CSV formats (BOM, CRLF, empty fields, a quoted comma,
+ * no final line ending) loaded with `document`: every column survives, typed, in the
+ * /v1 item shape; the declared columns are set too; loading again changes nothing.
+ */
+static void test_load_document(void **state)
+{
+    (void)state;
+    char dir[4096], path[4200], a[4200];
+    struct migration_set set = {0};
+    struct err e = {0};
+    size_t applied;
+
+    snprintf(dir, sizeof(dir), "%s/migrations", top_srcdir());
+    if (migrate_load_dir(dir, &set, &e) != 0)
+        print_error("%s\n", e.msg);
+    assert_true(set.n >= 5);
+    const char *seed =
+        "- load:\n"
+        "    table: equipment\n"
+        "    schema: dungeonmaster\n"
+        "    file: library_armor.csv\n"
+        "    key: name\n"
+        "    document: {column: imported, nest: base_attributes, top: [name, equip_type, base_cost, weight]}\n"
+        "- load: {table: equipment, schema: dungeonmaster, file: library_weapons.csv, key: name,\n"
+        "         document: {column: imported, nest: base_attributes, top: [name, equip_type, base_cost, weight]}}\n";
+    set.items = realloc(set.items, (set.n + 2) * sizeof(*set.items));
+    assert_non_null(set.items);
+    csv_fixture("9000_seed.yaml", path, sizeof(path));
+    if (migrate_parse_buffer(path, seed, strlen(seed), 9000, "seed", &set.items[set.n], &e) != 0)
+        print_error("%s\n", e.msg);
+    assert_int_equal(e.code, 0);
+    set.n++;
+
+    sqlite3 *db = open_memdb();
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment"), 4 + 3);
+    /* armor: the BOM is not in the first column's name, CR not in the last field, empty stealth absent */
+    char *j = imported_json(db, "Quilted Vest");
+    assert_non_null(j);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "{\"base_attributes\":{\"armor_class\":11,\"stealth\":\"disadvantage\"},\"base_cost\":6,"
+             "\"equip_type\":\"light-armor\",\"id\":\"%s\",\"name\":\"Quilted Vest\",\"weight\":9}",
+             equipment_id("Quilted Vest"));
+    assert_string_equal(j, want);
+    free(j);
+    j = imported_json(db, "Ring Jerkin");
+    assert_non_null(strstr(j, "\"base_attributes\":{\"armor_class\":12}"));
+    assert_non_null(strstr(j, "\"weight\":11.5"));
+    free(j);
+    j = imported_json(db, "Tower Plate"); /* the last line, without its line ending */
+    assert_non_null(strstr(j, "\"base_attributes\":{\"armor_class\":18,\"stealth\":\"disadvantage\"}"));
+    free(j);
+    /* weapons: text columns stay strings, numeric ones numbers, a quoted comma kept, empty fields absent */
+    j = imported_json(db, "Hunting Bow");
+    assert_non_null(strstr(j, "\"base_attributes\":{\"damage\":\"1d8\",\"damage_type\":\"piercing\",\"hands\":2,"
+                              "\"properties\":\"ammunition, two-handed\",\"range\":120}"));
+    free(j);
+    j = imported_json(db, "War Pick");
+    assert_non_null(strstr(j, "\"base_attributes\":{\"damage\":\"1d8\",\"damage_type\":\"piercing\",\"hands\":1,"
+                              "\"range\":0}"));
+    assert_null(strstr(j, "weight"));
+    assert_null(strstr(j, "properties"));
+    free(j);
+    /* the declared columns are set, typed; the document is valid JSON text in SQLite */
+    assert_string_equal(query_text(db, "SELECT typeof(base_cost) || ' ' || base_cost || ' ' || equip_type FROM "
+                                       "equipment WHERE name = 'Cudgel'"),
+                        "real 0.2 simple-melee");
+    assert_string_equal(query_text(db, "SELECT ifnull(weight, 'NULL') FROM equipment WHERE name = 'War Pick'"), "NULL");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment WHERE json_valid(imported) AND document IS NULL "
+                                   "AND imported NOT LIKE '%' || char(13) || '%' AND imported NOT LIKE '%' || "
+                                   "char(239) || '%'"),
+                     7);
+    /* HarperDB gets the same documents as records */
+    json_t *records = migrate_load_records(&set.items[set.n - 1].ops[0]);
+    assert_int_equal(json_array_size(records), 4);
+    char *rec = json_dumps(json_array_get(records, 0), JSON_COMPACT | JSON_SORT_KEYS);
+    j = imported_json(db, "Quilted Vest");
+    assert_string_equal(rec, j);
+    free(rec);
+    free(j);
+    json_decref(records);
+    /* the plan says what goes where */
+    char *plan = migrate_sqlite_plan(&set.items[set.n - 1]);
+    assert_non_null(strstr(plan, "INSERT INTO \"equipment\" (\"id\", \"name\", \"equip_type\", \"base_cost\", "
+                                 "\"weight\", \"imported\") VALUES (?, ?, ?, ?, ?, ?)"));
+    assert_non_null(strstr(plan, "under \"base_attributes\""));
+    free(plan);
+
+    /* loading the same files again (a later migration) duplicates nothing and changes nothing */
+    char *before = strdup(query_text(db, "SELECT group_concat(id || imported, '|') FROM (SELECT * FROM equipment "
+                                         "ORDER BY id)"));
+    csv_fixture("9001_again.yaml", path, sizeof(path));
+    assert_int_equal(migrate_parse_buffer(path, seed, strlen(seed), 9001, "again", &set.items[set.n], &e), 0);
+    set.n++;
+    assert_int_equal(migrate_sqlite_apply(db, &set, &applied, &e), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment"), 7);
+    assert_string_equal(query_text(db, "SELECT group_concat(id || imported, '|') FROM (SELECT * FROM equipment "
+                                       "ORDER BY id)"),
+                        before);
+    free(before);
+    /* absent things read as NULL, never as an error */
+    assert_null(migrate_loaded_document(db, "equipment", "imported", "no-such-id"));
+    assert_null(migrate_loaded_document(db, "equipment", "no_such_column", equipment_id("Cudgel")));
+    assert_null(migrate_loaded_document(db, "equipment", "name; DROP", equipment_id("Cudgel")));
+    migrate_set_release(&set);
+    sqlite3_close(db);
+
+    /* a database without the document's column: the load names it */
+    db = open_memdb();
+    struct migration_set small = {0};
+    small.items = calloc(2, sizeof(*small.items));
+    small.n = 2;
+    const char *table = "- init: {tables: {equipment: {schema: dungeonmaster, attributes: [id, name, equip_type,"
+                        " base_cost, weight]}}}\n";
+    csv_fixture("0001_t.yaml", path, sizeof(path));
+    assert_int_equal(migrate_parse_buffer(path, table, strlen(table), 1, "t", &small.items[0], &e), 0);
+    csv_fixture("0002_seed.yaml", path, sizeof(path));
+    assert_int_equal(migrate_parse_buffer(path, seed, strlen(seed), 2, "seed", &small.items[1], &e), 0);
+    assert_int_equal(migrate_sqlite_apply(db, &small, &applied, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "has no column \"imported\""));
+    assert_int_equal(query_int(db, "SELECT count(*) FROM equipment"), 0);
+    migrate_set_release(&small);
+    sqlite3_close(db);
+    (void)a;
+}
+
+/* `document`'s arguments are checked when the migration is parsed. */
+static void test_load_document_errors(void **state)
+{
+    (void)state;
+    char path[4200];
+    struct migration m;
+    struct err e = {0};
+    static const struct {
+        const char *document, *needle;
+    } cases[] = {
+        {"{column: imported, nest: base_attributes}", "has no top"},
+        {"{column: imported, top: [name]}", "has no nest"},
+        {"[imported]", "must be a mapping {column, nest, top}"},
+        {"{column: imported, nest: base_attributes, top: []}", "sequence of 1 to"},
+        {"{column: imported, nest: base_attributes, top: [name, name]}", "names \"name\" twice"},
+        {"{column: imported, nest: base_attributes, top: [name, colour]}", "top column \"colour\" of its document "
+                                                                           "is not in the header"},
+        {"{column: stealth, nest: base_attributes, top: [name]}", "column \"stealth\" is the column its document"},
+        {"{column: imported, nest: name, top: [name]}", "nest of document"},
+        {"{column: id, nest: attrs, top: [name]}", "column of document"},
+        {"{column: imported, nest: base_attributes, top: [name], extra: 1}", "unknown key \"extra\""},
+        {"{column: \"bad name\", nest: base_attributes, top: [name]}", "invalid column name"},
+    };
+    csv_fixture("0001_seed.yaml", path, sizeof(path));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof(yaml), "- load: {table: equipment, file: library_armor.csv, key: name, document: %s}\n",
+                 cases[i].document);
+        memset(&e, 0, sizeof(e));
+        int rc = migrate_parse_buffer(path, yaml, strlen(yaml), 1, "seed", &m, &e);
+        if (rc == 0 || strstr(e.msg, cases[i].needle) == NULL)
+            print_error("document %s: rc %d, message \"%s\", expected \"%s\"\n", cases[i].document, rc, e.msg,
+                        cases[i].needle);
+        assert_int_not_equal(rc, 0);
+        assert_non_null(strstr(e.msg, cases[i].needle));
+    }
+}
+
 static void test_plan_new_commands(void **state)
 {
     (void)state;
@@ -2123,6 +2309,8 @@ int main(void)
         cmocka_unit_test(test_checksum_covers_csv),
         cmocka_unit_test(test_original_csvs),
         cmocka_unit_test(test_plan_new_commands),
+        cmocka_unit_test(test_load_document),
+        cmocka_unit_test(test_load_document_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
