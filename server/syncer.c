@@ -58,6 +58,7 @@ struct syncer {
     struct waiter waiters[MAX_WAITERS];
     size_t nwaiters;
     int64_t push_due, pull_due, backoff_ms;
+    int pull_next;              /* the store kind whose turn it is to be pulled */
     struct pull_state pulls[STORE_KINDS]; /* by enum store_kind: each table has its own watermarks */
     int64_t last_report_ms;     /* last outage line in the log */
     int schema_ready;           /* HarperDB has had the migrations applied by this process */
@@ -293,16 +294,18 @@ static int push(struct syncer *y)
                    strcmp(rows[end].resource, rows[done].resource) == 0)
                 end++;
         rc = send_rows(y, rows, done, end, &e);
-        if (rc == 0) {
-            for (size_t i = done; i < end; i++) {
-                struct err e2;
-                if (outbox_done(y->store, rows[i].seq, &e2) != 0)
-                    log_error("syncer: %s", e2.msg);
-                ack(y, rows[i].seq, rows[i].version, rows[i].id);
-            }
+        if (rc == 0)
             done = end;
-        }
     }
+    /* What HarperDB took leaves the outbox in one transaction, then its writers hear of it. */
+    long long seqs[PUSH_BATCH];
+    for (size_t i = 0; i < done; i++)
+        seqs[i] = rows[i].seq;
+    struct err e2;
+    if (outbox_done_many(y->store, seqs, done, &e2) != 0)
+        log_error("syncer: %s", e2.msg);
+    for (size_t i = 0; i < done; i++)
+        ack(y, rows[i].seq, rows[i].version, rows[i].id);
     y->rt->sync->busy_since_ms = 0;
     if (rc == ERR_NOT_FOUND)
         y->schema_ready = 0; /* the table went away: prepare it again on the next try */
@@ -310,7 +313,6 @@ static int push(struct syncer *y)
         if (y->rt->sync->harper != SYNC_DEGRADED)
             log_warn("syncer: HarperDB push failed, writes queue until it answers: %s", e.msg);
         set_state(y, 0);
-        struct err e2;
         outbox_failed(y->store, rows[done].seq, e.msg, &e2);
         outbox_rows_release(rows, n);
         return -1;
@@ -417,15 +419,19 @@ static void save_mark(struct syncer *y, enum store_kind k, const char *what, dou
     save_double(y, key, v);
 }
 
-/* One page of kind k's records changed after its watermark, oldest first, at most `limit`. */
+/*
+ * One page of kind k's records changed after its watermark, oldest first, at
+ * most `limit`: only what decides whether a record is needed (id, version,
+ * writer instance, update time). Whole records are fetched after (fetch_others).
+ */
 static int pull_page(struct syncer *y, enum store_kind k, size_t limit, json_t **found, struct err *e)
 {
     const struct resource *t = table_of(k);
-    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}, s:I, s:[{s:s, s:s, s:f}]}", "operation",
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:[s,s,s,s], s:{s:s}, s:I, s:[{s:s, s:s, s:f}]}", "operation",
                            "search_by_conditions", "schema", t->schema, "table", t->table, "operator", "and",
-                           "get_attributes", "*", "sort", "attribute", "__updatedtime__", "limit", (json_int_t)limit,
-                           "conditions", "search_attribute", "__updatedtime__", "search_type", "greater_than",
-                           "search_value", y->pulls[k].watermark);
+                           "get_attributes", "id", "version", "instance", "__updatedtime__", "sort", "attribute",
+                           "__updatedtime__", "limit", (json_int_t)limit, "conditions", "search_attribute",
+                           "__updatedtime__", "search_type", "greater_than", "search_value", y->pulls[k].watermark);
     int rc = harper_op(y->h, op, found, e);
     json_decref(op);
     return rc;
@@ -437,33 +443,72 @@ static double updated_time(json_t *rec)
 }
 
 /*
+ * Whether a pulled record summary is worth its whole record: ours (an id and
+ * an integer version, not CSV rows) and written by another instance. What
+ * this instance wrote came from its own SQLite, which already holds that
+ * version or a newer one, so its own pushes are never read back.
+ */
+static int wanted(struct syncer *y, json_t *meta)
+{
+    const char *writer = json_string_value(json_object_get(meta, "instance"));
+    return json_is_string(json_object_get(meta, "id")) && json_is_integer(json_object_get(meta, "version")) &&
+           (writer == NULL || strcmp(writer, y->instance) != 0);
+}
+
+/*
+ * The whole records of the wanted summaries among found[0..n), by id, into
+ * *out (a new object; empty when none is wanted). 0 or the client's error.
+ */
+static int fetch_others(struct syncer *y, enum store_kind k, json_t *found, size_t n, json_t **out, struct err *e)
+{
+    const struct resource *t = table_of(k);
+    json_t *ids = json_array(), *recs = NULL;
+    *out = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *meta = json_array_get(found, i);
+        if (wanted(y, meta))
+            json_array_append(ids, json_object_get(meta, "id"));
+    }
+    int rc = json_array_size(ids) > 0 ? harper_search_by_hash(y->h, t->schema, t->table, ids, &recs, e) : 0;
+    json_decref(ids);
+    if (rc == ERR_NOT_FOUND)
+        rc = 0; /* gone since the page was read: the audit log brings the delete */
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec) {
+        const char *id = json_string_value(json_object_get(rec, "id"));
+        if (id != NULL)
+            json_object_set(*out, id, rec);
+    }
+    json_decref(recs);
+    return rc;
+}
+
+#define PULL_PAGES_PER_TURN 20
+
+/*
  * Upserts of kind k made elsewhere since its watermark, page by page. HarperDB
  * gives all records of one upsert the same __updatedtime__, so a full page may
  * end inside such a group: its last timestamp is left for the next page
  * (re-reading is harmless: older-or-equal versions are ignored), and a page
- * that is one group only is fetched again larger. Pages are small because
- * records can be large (up to the body limit each) and the client refuses
- * replies over 64 MiB; a reply that is still too large halves the page.
+ * that is one group only is fetched again larger. A page lists summaries;
+ * the whole records of other instances' writes on it come in one more
+ * request. Records can be large (up to the body limit each) and the client
+ * refuses replies over 64 MiB; a reply that is still too large halves the
+ * page. At most PULL_PAGES_PER_TURN pages a call, so pushes never wait long:
+ * 1 when more may be waiting, 0 when caught up, else the client's error.
  * *changed counts new rows.
  */
 static int pull_upserts(struct syncer *y, enum store_kind k, size_t *changed, struct err *e)
 {
     struct pull_state *ps = &y->pulls[k];
-    for (int pages = 0; pages < 1000; pages++) {
-        json_t *found = NULL;
+    for (int pages = 0; pages < PULL_PAGES_PER_TURN; pages++) {
+        json_t *found = NULL, *whole = NULL;
         int rc = pull_page(y, k, ps->page, &found, e);
-        if (rc == ERR_IO && ps->page > 1) { /* reply too large: smaller pages */
-            ps->page /= 2;
-            pages--;
-            continue;
-        }
-        if (rc != 0)
-            return rc;
         size_t n = json_array_size(found), i;
-        json_t *rec;
         double last = n > 0 ? updated_time(json_array_get(found, n - 1)) : 0;
         int full = n >= ps->page;
-        int single_group = full && updated_time(json_array_get(found, 0)) == last;
+        int single_group = rc == 0 && full && updated_time(json_array_get(found, 0)) == last;
         if (single_group) {
             json_decref(found);
             if (ps->page >= PULL_PAGE_MAX)
@@ -471,18 +516,39 @@ static int pull_upserts(struct syncer *y, enum store_kind k, size_t *changed, st
             ps->page *= 4; /* one upsert bigger than a page: read it whole */
             continue;
         }
+        /* The records to apply: the page, less a last group that may continue on the next page. */
+        size_t take = n;
+        while (full && take > 0 && updated_time(json_array_get(found, take - 1)) == last)
+            take--;
+        if (rc == 0)
+            rc = fetch_others(y, k, found, take, &whole, e);
+        if (rc == ERR_IO && ps->page > 1) { /* reply too large: smaller pages */
+            json_decref(found);
+            json_decref(whole);
+            ps->page /= 2;
+            pages--;
+            continue;
+        }
+        if (rc != 0) {
+            json_decref(found);
+            json_decref(whole);
+            return rc;
+        }
         double mark = ps->watermark;
-        json_array_foreach(found, i, rec) {
-            double t = updated_time(rec);
-            if (full && t == last)
-                break; /* this group may continue on the next page */
+        for (i = 0; i < take; i++) {
+            json_t *meta = json_array_get(found, i);
+            double t = updated_time(meta);
+            const char *id = json_string_value(json_object_get(meta, "id"));
+            json_t *rec = id != NULL ? json_object_get(whole, id) : NULL;
             int applied = 0;
-            store_remote(y, k, rec, &applied);
+            if (rec != NULL && wanted(y, meta))
+                store_remote(y, k, rec, &applied);
             *changed += (size_t)applied;
             if (t > mark)
                 mark = t;
         }
         json_decref(found);
+        json_decref(whole);
         if (mark > ps->watermark) {
             ps->watermark = mark;
             save_mark(y, k, "pull_watermark", mark);
@@ -492,7 +558,7 @@ static int pull_upserts(struct syncer *y, enum store_kind k, size_t *changed, st
         if (!full)
             return 0;
     }
-    return 0;
+    return 1;
 }
 
 /*
@@ -537,33 +603,44 @@ static int pull_deletes(struct syncer *y, enum store_kind k, size_t *changed, st
     return 0;
 }
 
-/* Changes made elsewhere: for each kind (characters, equipment, campaigns) its upserts, then its deletes. */
+/*
+ * One turn of pulling changes made elsewhere: the upserts, then the deletes,
+ * of the kind whose turn it is (characters, equipment, campaigns in turn), so
+ * a push never waits behind more than one kind's pages. 1 when the round of
+ * kinds is not finished yet (call again soon), 0 when it is, -1 on failure
+ * (the round starts again at the next interval).
+ */
 static int pull(struct syncer *y)
 {
     struct err e = {0};
     size_t changed = 0;
-    int rc = 0;
+    enum store_kind k = (enum store_kind)y->pull_next;
     y->rt->sync->busy_since_ms = sync_now_ms();
-    for (int k = 0; k < STORE_KINDS && rc == 0; k++) {
-        rc = pull_upserts(y, (enum store_kind)k, &changed, &e);
-        if (rc == 0)
-            rc = pull_deletes(y, (enum store_kind)k, &changed, &e);
-        if (rc == ERR_NOT_FOUND) { /* no table yet: nothing to pull, and the next push prepares it */
-            y->schema_ready = 0;
-            rc = 0;
-        }
+    int rc = pull_upserts(y, k, &changed, &e);
+    int more = rc == 1;
+    if (rc == 1)
+        rc = 0;
+    else if (rc == 0)
+        rc = pull_deletes(y, k, &changed, &e);
+    if (rc == ERR_NOT_FOUND) { /* no table yet: nothing to pull, and the next push prepares it */
+        y->schema_ready = 0;
+        more = 0;
+        rc = 0;
     }
     y->rt->sync->busy_since_ms = 0;
     if (rc != 0) {
         if (y->rt->sync->harper != SYNC_DEGRADED)
             log_warn("syncer: HarperDB pull failed: %s", e.msg);
         set_state(y, 0);
+        y->pull_next = 0;
         return -1;
     }
     if (changed > 0)
         log_debug("syncer: pulled %zu change(s)", changed);
     set_state(y, 1);
-    return 0;
+    if (!more)
+        y->pull_next = (y->pull_next + 1) % STORE_KINDS;
+    return more || y->pull_next != 0 ? 1 : 0;
 }
 
 /* Read-through: bring row `id` of kind k from HarperDB into SQLite. 1 found, 0 absent, -1 failure. */
@@ -698,8 +775,8 @@ int syncer_run(const struct runtime *rt)
             publish_outbox(&y);
         }
         if (y.pull_due <= now) {
-            pull(&y);
-            y.pull_due = sync_now_ms() + s->pull_interval_ms;
+            int more = pull(&y) == 1;
+            y.pull_due = more ? now : sync_now_ms() + s->pull_interval_ms;
         }
         struct pollfd pfd[MAX_CONNS + 1];
         pfd[0] = (struct pollfd){.fd = y.listen_fd, .events = POLLIN};

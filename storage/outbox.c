@@ -85,6 +85,33 @@ int outbox_done(struct store *s, long long seq, struct err *e)
     return exec_seq(s, "DELETE FROM outbox WHERE seq = ?1", seq, NULL, "clear an outbox row", e);
 }
 
+int outbox_done_many(struct store *s, const long long *seqs, size_t n, struct err *e)
+{
+    if (n == 0)
+        return 0;
+    sqlite3 *db = store_db(s);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "sqlite clear outbox rows: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *st;
+    int rc = run(s, "DELETE FROM outbox WHERE seq = ?1", e, "clear outbox rows", &st);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_bind_int64(st, 1, seqs[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = err_set(e, ERR_IO, "sqlite clear outbox rows: %s", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+    }
+    if (rc == 0) {
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            rc = err_set(e, ERR_IO, "sqlite clear outbox rows: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    if (rc != 0)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 int outbox_failed(struct store *s, long long seq, const char *message, struct err *e)
 {
     return exec_seq(s, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1", seq, message,

@@ -31,6 +31,14 @@ void outbox_rows_release(struct outbox_row *rows, size_t n);
 /* Remove the row HarperDB acknowledged. */
 int outbox_done(struct store *s, long long seq, struct err *e);
 
+/*
+ * Remove the n rows HarperDB acknowledged (seqs[0..n)) in one transaction: one
+ * commit (one fsync under synchronous=full) for a whole pushed batch. All or
+ * none: on error nothing is removed (the rows are pushed again, which is
+ * harmless: an upsert of the same version). n == 0 is a no-op.
+ */
+int outbox_done_many(struct store *s, const long long *seqs, size_t n, struct err *e);
+
 /* Count a failed attempt (the message is kept for operators). */
 int outbox_failed(struct store *s, long long seq, const char *message, struct err *e);
 
