@@ -78,6 +78,11 @@ void http_send(h2o_req_t *req, int status, const char *content_type, const char 
     /* The body already lives in req->pool or static storage: send it without another copy. */
     static h2o_generator_t generator = {NULL, NULL};
     h2o_iovec_t buf = h2o_iovec_init(body, len);
+    /* HEAD: the headers (Content-Length included) but no body bytes. libh2o 2.2 does not
+     * drop them itself, and a body after a HEAD answer would be read by a keep-alive
+     * client as the start of its next response. */
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        buf.len = 0;
     h2o_start_response(req, &generator);
     h2o_send(req, &buf, 1, 1);
 }

@@ -489,6 +489,9 @@ static int healthy(const struct harness_server *s)
 
 int harness_server_start(struct harness_server *s, const struct harness_options *o, char *why, size_t whylen)
 {
+    static const struct harness_options defaults = {0};
+    if (o == NULL)
+        o = &defaults;
     if (server_spawn(s, o, why, whylen) != 0)
         return -1;
     double deadline = now_s() + HARNESS_START_TIMEOUT_S;
