@@ -112,6 +112,22 @@ int outbox_done_many(struct store *s, const long long *seqs, size_t n, struct er
     return rc;
 }
 
+int outbox_queued(struct store *s, long long seq, int *queued, struct err *e)
+{
+    sqlite3_stmt *st;
+    int rc = run(s, "SELECT 1 FROM outbox WHERE seq = ?1", e, "look up an outbox row", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW || step == SQLITE_DONE)
+        *queued = step == SQLITE_ROW;
+    else
+        rc = err_set(e, ERR_IO, "sqlite look up an outbox row: %s", sqlite3_errmsg(store_db(s)));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int outbox_failed(struct store *s, long long seq, const char *message, struct err *e)
 {
     return exec_seq(s, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1", seq, message,

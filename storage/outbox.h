@@ -40,6 +40,12 @@ int outbox_done(struct store *s, long long seq, struct err *e);
 int outbox_done_many(struct store *s, const long long *seqs, size_t n, struct err *e);
 
 /* Count a failed attempt (the message is kept for operators). */
+/*
+ * *queued = 1 when outbox row `seq` is still waiting, 0 when it is gone
+ * (HarperDB acknowledged it and it was cleared). ERR_IO on failure.
+ */
+int outbox_queued(struct store *s, long long seq, int *queued, struct err *e);
+
 int outbox_failed(struct store *s, long long seq, const char *message, struct err *e);
 
 /* Rows waiting and the creation time of the oldest ("" when empty). */
