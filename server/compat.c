@@ -31,6 +31,9 @@
 #include "storage/migrate.h"
 #include "storage/store.h"
 
+/* The `io` value of the campaign readers when the request was parked to read a custom item through. */
+#define COMPAT_PARKED 2
+
 /* The original's ability fields and the ruleset's ability indexes. */
 static const struct {
     const char *field, *index, *mod, *throw_;
@@ -808,7 +811,8 @@ static const char *item_ref(const struct ruleset *rs, const char *given)
 /*
  * Resolve entry `x` of a list (a string, or an object with "item" and
  * `extra_key`) at field `field` into an item snapshot (new reference); NULL
- * with the problem in v (or *io set on a store failure, e filled).
+ * with the problem in v (or *io set: 1 on a store failure, e filled;
+ * COMPAT_PARKED when the request was parked to read a custom item through).
  */
 static json_t *resolve_entry(struct route_ctx *rc, const json_t *x, const char *field, const char *extra_key,
                              const json_t **extra, struct violations *v, int *io, struct err *e)
@@ -826,9 +830,11 @@ static json_t *resolve_entry(struct route_ctx *rc, const json_t *x, const char *
         return NULL;
     }
     int rc_r = 0;
-    json_t *snap = campaigns_resolve_item(ruleset_of(rc), rc->w->store, item_ref(ruleset_of(rc), json_string_value(ref)),
-                                          &rc_r, e);
-    if (snap == NULL && rc_r == ERR_NOT_FOUND)
+    const char *id = item_ref(ruleset_of(rc), json_string_value(ref));
+    json_t *snap = campaigns_resolve_item(ruleset_of(rc), rc->w->store, id, &rc_r, e);
+    if (snap == NULL && rc_r == ERR_NOT_FOUND && resource_read_through(rc, STORE_EQUIPMENT, id, strlen(id)))
+        *io = COMPAT_PARKED; /* a custom item another instance made: the handler runs again once HarperDB was asked */
+    else if (snap == NULL && rc_r == ERR_NOT_FOUND)
         violations_add(v, field, "unknown_reference", "no SRD item or custom item \"%.60s\"", json_string_value(ref));
     else if (snap == NULL)
         *io = 1;
@@ -878,6 +884,8 @@ static json_t *read_equipped(struct route_ctx *rc, const json_t *list, struct vi
         snprintf(field, sizeof(field), "currently_equiped[%zu]", i);
         const json_t *slot_name;
         json_t *snap = resolve_entry(rc, x, field, "slot", &slot_name, v, io, e);
+        if (snap == NULL && *io == COMPAT_PARKED)
+            break;
         if (snap == NULL)
             continue;
         int slot = -1;
@@ -925,6 +933,8 @@ static json_t *read_pack(struct route_ctx *rc, const json_t *list, struct violat
         snprintf(field, sizeof(field), "current_pack[%zu]", i);
         const json_t *qv;
         json_t *snap = resolve_entry(rc, x, field, "quantity", &qv, v, io, e);
+        if (snap == NULL && *io == COMPAT_PARKED)
+            break;
         if (snap == NULL)
             continue;
         long long qty = 1;
@@ -995,12 +1005,13 @@ static int apply_put(struct route_ctx *rc, const json_t *body, json_t *doc)
     json_t *eq = NULL, *pack = NULL, *x;
     if ((x = json_object_get(body, "currently_equiped")) != NULL && !json_is_null(x))
         eq = read_equipped(rc, x, v, &io, &e);
-    if ((x = json_object_get(body, "current_pack")) != NULL && !json_is_null(x))
+    if (io != COMPAT_PARKED && (x = json_object_get(body, "current_pack")) != NULL && !json_is_null(x))
         pack = read_pack(rc, x, v, &io, &e);
     if (io) {
         json_decref(eq);
         json_decref(pack);
-        routes_send_internal(rc, &e);
+        if (io != COMPAT_PARKED)
+            routes_send_internal(rc, &e);
         return -1;
     }
     if (v->n > 0) {

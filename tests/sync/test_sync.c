@@ -2094,6 +2094,28 @@ static void test_writes_read_through(void **state)
     snprintf(path, sizeof(path), "/v1/campaigns/%s", camp2);
     if (wait_status(&srv_a, path, 200, 15) < 0)
         fail_msg("campaign %s created on B never reached A", camp2);
+
+    /* The original API's PUT /campaign on B naming a custom item only HarperDB has: read through as well. */
+    char item2[ID_MAX];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"sync-%s-11-Buckler\",\"equip_type\":\"shield\",\"base_cost\":5,\"weight\":3,"
+             "\"base_attributes\":{\"armor_class\":1}}",
+             run_tag);
+    st = call_write(&srv_a, "POST", "/v1/equipment", body, NULL, sync, &j);
+    if (st != 201 || strcmp(sync, "synced") != 0)
+        fail_msg("POST /v1/equipment (buckler) on A: expected 201 synced, got %ld %s", st, sync);
+    snprintf(item2, sizeof(item2), "%s", json_string_value(json_object_get(j, "id")) ?: "");
+    json_decref(j);
+    if (sql_int(pb, "SELECT count(*) FROM equipment WHERE id = ?1", item2) != 0)
+        fail_msg("B has the buckler before any request: the test would prove nothing");
+    snprintf(path, sizeof(path), "/campaign?id=%s", camp2);
+    snprintf(body, sizeof(body), "{\"currently_equiped\":[\"%s\"]}", item2);
+    st = call_write(&srv_b, "PUT", path, body, NULL, NULL, &j);
+    if (st != 200)
+        fail_msg("PUT %s on B with a custom item only HarperDB has: expected 200, got %ld", path, st);
+    json_decref(j);
+    if (sql_int(pb, "SELECT count(*) FROM equipment WHERE id = ?1", item2) != 1)
+        fail_msg("the buckler was not read through into B's SQLite");
 }
 
 int main(void)
