@@ -519,6 +519,19 @@ int harness_server_start(struct harness_server *s, const struct harness_options 
     return -1;
 }
 
+int harness_group_start(struct harness_server *s, const struct harness_options *o, const char *suite,
+                        char *auth_write, char *auth_read, size_t cap)
+{
+    char why[2048];
+    if (harness_server_start(s, o, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: cannot start the server: %s\n", suite, why);
+        return -1;
+    }
+    snprintf(auth_write, cap, "Authorization: Bearer %s", s->write_token);
+    snprintf(auth_read, cap, "Authorization: Bearer %s", s->read_token);
+    return 0;
+}
+
 int harness_server_expect_failure(const struct harness_options *o, int *status, char *log, size_t loglen)
 {
     struct harness_server s;

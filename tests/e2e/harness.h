@@ -91,6 +91,15 @@ const char *harness_binary(char *out, size_t outlen);
 int harness_server_start(struct harness_server *s, const struct harness_options *o, char *why, size_t whylen);
 
 /*
+ * Start the server a test group shares (harness_server_start with `o`), say
+ * why on stderr under the name `suite` when it cannot, and fill auth_write and
+ * auth_read (cap bytes each) with "Authorization: Bearer <token>" header
+ * lines for its write and read tokens. 0, or -1 (a failed group setup).
+ */
+int harness_group_start(struct harness_server *s, const struct harness_options *o, const char *suite,
+                        char *auth_write, char *auth_read, size_t cap);
+
+/*
  * Start a server that is expected to refuse to start, wait up to 10 s for it to
  * exit, and hand back its wait status and log text. Returns 0 when it exited by
  * itself (*status and log filled), -1 when it kept running (it served /healthz or

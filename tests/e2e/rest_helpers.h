@@ -20,15 +20,8 @@ static char auth_write[128], auth_read[128];
 
 static int rest_setup(const char *suite)
 {
-    char why[2048];
     struct harness_options o = {.workers = 2};
-    if (harness_server_start(&srv, &o, why, sizeof(why)) != 0) {
-        fprintf(stderr, "%s: cannot start the server: %s\n", suite, why);
-        return -1;
-    }
-    snprintf(auth_write, sizeof(auth_write), "Authorization: Bearer %s", srv.write_token);
-    snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", srv.read_token);
-    return 0;
+    return harness_group_start(&srv, &o, suite, auth_write, auth_read, sizeof(auth_write));
 }
 
 static int rest_teardown(void **state)

@@ -65,15 +65,8 @@ static const char *str(const json_t *o, const char *key)
 static int group_setup(void **state)
 {
     (void)state;
-    char why[2048];
     struct harness_options o = {.workers = 2};
-    if (harness_server_start(&srv, &o, why, sizeof(why)) != 0) {
-        fprintf(stderr, "compat: cannot start the server: %s\n", why);
-        return -1;
-    }
-    snprintf(auth_write, sizeof(auth_write), "Authorization: Bearer %s", srv.write_token);
-    snprintf(auth_read, sizeof(auth_read), "Authorization: Bearer %s", srv.read_token);
-    return 0;
+    return harness_group_start(&srv, &o, "compat", auth_write, auth_read, sizeof(auth_write));
 }
 
 static int group_teardown(void **state)
