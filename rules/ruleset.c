@@ -15,15 +15,13 @@
 #include "rules/ruleset.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "common/file.h"
 #include "common/xmalloc.h"
 #include "common/ydoc.h"
 
@@ -55,62 +53,6 @@ static void arena_free(struct arena *a)
         free(a);
         a = next;
     }
-}
-
-/* ------------------------------------------------------------------------- */
-/* Files.                                                                    */
-
-/* Read the regular file `path` (at most `limit` bytes) into *buf, NUL-terminated; caller frees. */
-static int read_bounded(const char *path, size_t limit, char **buf, size_t *len, struct err *e)
-{
-    struct stat st;
-    char *p = NULL;
-    size_t n = 0;
-    int fd, rc = 0;
-
-    *buf = NULL;
-    *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return err_set(e, ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        rc = err_set(e, ERR_IO, "cannot stat \"%s\": %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = err_set(e, ERR_IO, "\"%s\" is not a regular file", path);
-        goto out;
-    }
-    if ((unsigned long long)st.st_size > limit) {
-        rc = err_set(e, ERR_TOO_LARGE, "%s: %lld bytes is over the limit of %zu bytes", path, (long long)st.st_size,
-                     limit);
-        goto out;
-    }
-    p = xmalloc(limit + 2);
-    for (;;) {
-        ssize_t got = read(fd, p + n, limit + 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-        if (n > limit) {
-            rc = err_set(e, ERR_TOO_LARGE, "%s: over the limit of %zu bytes", path, limit);
-            goto out;
-        }
-    }
-    p[n] = '\0';
-    *buf = p;
-    *len = n;
-    p = NULL;
-out:
-    free(p);
-    close(fd);
-    return rc;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1509,7 +1451,7 @@ static int load_all(const char *dir, const char *file, const char *text, size_t 
         }
         if (file != NULL && strcmp(file, files[i].file) == 0)
             rc = ydoc_parse(path, text, len_text, &limits, &doc, e);
-        else if ((rc = read_bounded(path, RULESET_MAX_FILE, &buf, &len, e)) == 0)
+        else if ((rc = file_read_bounded(path, RULESET_MAX_FILE, "a data file", &buf, &len, e)) == 0)
             rc = ydoc_parse(path, buf, len, &limits, &doc, e);
         free(buf);
         if (rc != 0)

@@ -30,14 +30,12 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +45,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/file.h"
 #include "common/xmalloc.h"
 #include "common/ydoc.h"
 #include "storage/csv.h"
@@ -107,70 +106,6 @@ static void sb_reset(struct sbuf *b)
 
 /* ------------------------------------------------------------------------- */
 /* Files.                                                                    */
-
-/*
- * Read the regular file `path` into *buf (allocated, caller frees; NUL-terminated
- * for convenience) and *len. ERR_IO when it cannot be opened or read or is not a
- * regular file (a FIFO does not block: it is opened non-blocking and refused),
- * ERR_TOO_LARGE over `limit` bytes ("PATH: N bytes is over the limit of L bytes
- * for WHAT"). *buf is NULL on failure.
- */
-static int read_bounded(const char *path, size_t limit, const char *what, char **buf, size_t *len, struct err *e)
-{
-    struct stat st;
-    char *p = NULL;
-    size_t n = 0, cap;
-    int fd, rc = 0;
-
-    *buf = NULL;
-    *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return err_set(e, ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        rc = err_set(e, ERR_IO, "cannot stat \"%s\": %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = err_set(e, ERR_IO, "\"%s\" is not a regular file", path);
-        goto out;
-    }
-    if ((unsigned long long)st.st_size > limit) {
-        rc = err_set(e, ERR_TOO_LARGE, "%s: %lld bytes is over the limit of %zu bytes for %s", path,
-                     (long long)st.st_size, limit, what);
-        goto out;
-    }
-    cap = (size_t)st.st_size + 1; /* one more to notice a file that grew */
-    p = xmalloc(cap + 1);
-    for (;;) {
-        ssize_t got = read(fd, p + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-        if (n == cap) {
-            if (cap > limit) {
-                rc = err_set(e, ERR_TOO_LARGE, "%s: over the limit of %zu bytes for %s", path, limit, what);
-                goto out;
-            }
-            cap = cap * 2 < limit + 1 ? cap * 2 : limit + 1;
-            p = xrealloc(p, cap + 1);
-        }
-    }
-    p[n] = '\0';
-    *buf = p;
-    *len = n;
-    p = NULL;
-out:
-    free(p);
-    close(fd);
-    return rc;
-}
 
 static const struct ydoc_limits limits = {MAX_DEPTH, MAX_NODES, "a migration file"};
 
@@ -1090,7 +1025,7 @@ static void parse_load(struct pctx *c, const struct ydoc_node *cmd, const struct
     if (c->nerrs != before)
         goto out;
 
-    rc = read_bounded(op.file, CSV_MAX_BYTES, "a CSV file", &buf, &len, &fe);
+    rc = file_read_bounded(op.file, CSV_MAX_BYTES, "a CSV file", &buf, &len, &fe);
     if (rc == 0 && len > MIGRATE_MAX_LOAD_BYTES - c->csv_bytes)
         rc = err_set(&fe, ERR_TOO_LARGE, "%s: the files loaded by one migration are over the limit of %u bytes",
                      op.file, MIGRATE_MAX_LOAD_BYTES);
@@ -1305,7 +1240,7 @@ int migrate_parse_file(const char *path, int version, const char *name, struct m
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = read_bounded(path, MIGRATE_MAX_FILE_BYTES, "a migration", &buf, &len, e);
+    rc = file_read_bounded(path, MIGRATE_MAX_FILE_BYTES, "a migration", &buf, &len, e);
     if (rc == 0)
         rc = migrate_parse_buffer(path, buf, len, version, name, out, e);
     free(buf);
