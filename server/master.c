@@ -57,7 +57,7 @@ static const char *role_of(int index)
     return index == syncer_slot ? "syncer" : "worker";
 }
 
-static void spawn(struct slot *sl, int index, const struct runtime *rt, const sigset_t *orig)
+static void spawn(struct slot *sl, int index, const struct runtime *rt)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -66,7 +66,13 @@ static void spawn(struct slot *sl, int index, const struct runtime *rt, const si
         return;
     }
     if (pid == 0) {
-        sigprocmask(SIG_SETMASK, orig, NULL);
+        /*
+         * The child keeps the master's mask (SIGTERM, SIGINT, SIGQUIT and SIGCHLD
+         * blocked) until master_child_init has put its own handlers in place and
+         * unblocks them. Unblocking here, with the master's handler still
+         * installed, lost a SIGTERM sent in between: the worker served on until
+         * the master's SIGKILL at the end of the graceful timeout.
+         */
         _exit(index == syncer_slot ? syncer_run(rt) : worker_run(index, rt));
     }
     sl->pid = pid;
@@ -206,7 +212,7 @@ int master_run(const struct runtime *rt)
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < n; i++)
-        spawn(&slots[i], i, rt, &orig);
+        spawn(&slots[i], i, rt);
 
     for (;;) {
         double next = now_s() + 1.0;
@@ -232,6 +238,6 @@ int master_run(const struct runtime *rt)
         double t = now_s();
         for (int i = 0; i < n; i++)
             if (slots[i].pid == 0 && slots[i].respawn_at <= t)
-                spawn(&slots[i], i, rt, &orig);
+                spawn(&slots[i], i, rt);
     }
 }

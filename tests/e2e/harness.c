@@ -399,8 +399,7 @@ static void cleanup_at_exit(void)
     harness_cleanup_all();
 }
 
-/* Make the folder, tokens and port; spawn the master. 0, or -1 with why set and nothing left behind. */
-static int server_spawn(struct harness_server *s, const struct harness_options *o, char *why, size_t whylen)
+int harness_server_spawn(struct harness_server *s, const struct harness_options *o, char *why, size_t whylen)
 {
     static int atexit_done;
     struct harness_options defaults = {0};
@@ -492,7 +491,7 @@ int harness_server_start(struct harness_server *s, const struct harness_options 
     static const struct harness_options defaults = {0};
     if (o == NULL)
         o = &defaults;
-    if (server_spawn(s, o, why, whylen) != 0)
+    if (harness_server_spawn(s, o, why, whylen) != 0)
         return -1;
     double deadline = now_s() + HARNESS_START_TIMEOUT_S;
     while (now_s() < deadline) {
@@ -536,7 +535,7 @@ int harness_server_expect_failure(const struct harness_options *o, int *status, 
 {
     struct harness_server s;
     char why[256];
-    if (server_spawn(&s, o, why, sizeof(why)) != 0) {
+    if (harness_server_spawn(&s, o, why, sizeof(why)) != 0) {
         snprintf(log, loglen, "%s", why);
         return -1;
     }

@@ -79,6 +79,13 @@ int harness_random_hex(char *out, size_t nbytes);
 const char *harness_binary(char *out, size_t outlen);
 
 /*
+ * Make the folder, tokens and port and spawn the master as harness_server_start
+ * does, but return at once, without waiting for it to answer (for tests of what
+ * happens while it starts). 0, or -1 with why set and nothing left behind.
+ */
+int harness_server_spawn(struct harness_server *s, const struct harness_options *o, char *why, size_t whylen);
+
+/*
  * Start a server as `o` says (NULL: defaults) and wait up to 10 s for
  * GET /healthz to answer 200. The server runs in its own process group, in a
  * new mkdtemp folder under /tmp (also its working directory, so no stray .env

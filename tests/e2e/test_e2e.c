@@ -1023,10 +1023,14 @@ static void test_graceful_stop_closes_idle_connections(void **state)
     int exited = harness_server_wait_exit(&aux, 12.0);
     double took = now_s() - t0;
     http_client_release(&c);
+    char *log = harness_server_log(&aux); /* the master and workers say which of them held on, and why */
     if (exited != 0)
-        fail_msg("master still running 12 s after SIGTERM");
+        fail_msg("master still running 12 s after SIGTERM; its log:\n%s", log ? log : "");
     if (took >= 3.0)
-        fail_msg("graceful stop with one idle keep-alive connection took %.1f s (graceful_timeout is 10 s)", took);
+        fail_msg("graceful stop with one idle keep-alive connection took %.1f s (graceful_timeout is 10 s); "
+                 "the server's log:\n%s",
+                 took, log ? log : "");
+    free(log);
     if (!WIFEXITED(aux.status) || WEXITSTATUS(aux.status) != 0)
         fail_msg("master ended with wait status 0x%x, not exit 0", aux.status);
     for (size_t i = 0; i < nw; i++)
@@ -1391,5 +1395,8 @@ int main(void)
         cmocka_unit_test(test_roll_ability_scores),
         cmocka_unit_test(test_clean_stop_and_log),
     };
+    const char *only = getenv("E2E_TEST_FILTER"); /* e.g. "test_graceful*": run the matching tests only */
+    if (only != NULL && only[0] != '\0')
+        cmocka_set_test_filter(only);
     return cmocka_run_group_tests_name("e2e", tests, group_setup, group_teardown);
 }
