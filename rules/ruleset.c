@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,84 @@ static void arena_free(struct arena *a)
         free(a);
         a = next;
     }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Lookup by slug. Once a ruleset has loaded, one open-addressed hash table   */
+/* answers for every table (the sheet resolves dozens of slugs per request);  */
+/* while it loads, the loader's own reference checks scan the arrays.        */
+
+#define SLUG_TABLES(X)                                                                                                 \
+    X(abilities) X(skills) X(alignments) X(languages) X(races) X(subraces) X(ancestries) X(classes) X(backgrounds)    \
+        X(proficiencies) X(features) X(equipment) X(equipment_categories) X(damage_types) X(weapon_properties)
+
+enum slug_table {
+#define SLUG_ENUM(t) SLUG_##t,
+    SLUG_TABLES(SLUG_ENUM)
+#undef SLUG_ENUM
+};
+
+struct slug_slot {
+    const char *key; /* NULL: an empty slot */
+    const void *item;
+    enum slug_table table;
+};
+
+struct slug_index {
+    size_t mask; /* slots - 1, slots a power of two at least twice the items */
+    struct slug_slot slots[];
+};
+
+static size_t slug_hash(enum slug_table table, const char *s)
+{
+    uint64_t h = UINT64_C(1469598103934665603) ^ (uint64_t)table; /* FNV-1a */
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= UINT64_C(1099511628211);
+    }
+    return (size_t)h;
+}
+
+static const void *slug_get(const struct slug_index *x, enum slug_table table, const char *key)
+{
+    for (size_t i = slug_hash(table, key) & x->mask;; i = (i + 1) & x->mask) {
+        const struct slug_slot *s = &x->slots[i];
+        if (s->key == NULL)
+            return NULL;
+        if (s->table == table && strcmp(s->key, key) == 0)
+            return s->item;
+    }
+}
+
+/* Adds key -> item unless the table has the key already (the first one wins, as in a scan). */
+static void slug_put(struct slug_index *x, enum slug_table table, const char *key, const void *item)
+{
+    if (key == NULL)
+        return;
+    size_t i = slug_hash(table, key) & x->mask;
+    for (; x->slots[i].key != NULL; i = (i + 1) & x->mask)
+        if (x->slots[i].table == table && strcmp(x->slots[i].key, key) == 0)
+            return;
+    x->slots[i] = (struct slug_slot){.key = key, .item = item, .table = table};
+}
+
+/* The index of every table of a loaded ruleset, in its arena. */
+static const struct slug_index *slug_index_build(const struct ruleset *rs, struct arena **arena)
+{
+    size_t items = 0, slots = 16;
+#define SLUG_COUNT(t) items += rs->n##t;
+    SLUG_TABLES(SLUG_COUNT)
+#undef SLUG_COUNT
+    while (slots < 2 * items)
+        slots *= 2;
+    struct slug_index *x = arena_alloc(arena, sizeof(*x) + slots * sizeof(x->slots[0]));
+    x->mask = slots - 1;
+#define SLUG_PUT(t)                                                                                                    \
+    for (size_t i_ = 0; i_ < rs->n##t; i_++)                                                                           \
+        slug_put(x, SLUG_##t, rs->t[i_].index, &rs->t[i_]);
+    SLUG_TABLES(SLUG_PUT)
+#undef SLUG_PUT
+    return x;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1483,6 +1562,7 @@ static int load_all(const char *dir, const char *file, const char *text, size_t 
         rc = err_set(e, c->code, "%s", msg);
         goto out;
     }
+    rs->slugs = slug_index_build(rs, &arena);
     rs->arena = arena;
     *out = rs;
     arena = NULL;
@@ -1521,6 +1601,8 @@ void ruleset_free(struct ruleset *rs)
     do {                                                                                                               \
         if (rs == NULL || (index) == NULL)                                                                             \
             return NULL;                                                                                               \
+        if (rs->slugs != NULL)                                                                                         \
+            return slug_get(rs->slugs, SLUG_##arr, (index));                                                           \
         for (size_t i_ = 0; i_ < rs->n; i_++)                                                                          \
             if (rs->arr[i_].index != NULL && strcmp(rs->arr[i_].index, (index)) == 0)                                  \
                 return &rs->arr[i_];                                                                                   \

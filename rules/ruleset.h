@@ -284,7 +284,8 @@ struct ruleset {
     const struct rs_weapon_property *weapon_properties;
     size_t nweapon_properties;
     struct rs_xp_level xp[RULESET_LEVELS];
-    void *arena; /* private: every allocation above */
+    const void *slugs; /* private: every table's items by slug, built once loading succeeded */
+    void *arena;       /* private: every allocation above */
 };
 
 /*
