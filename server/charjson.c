@@ -27,6 +27,16 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
     return n;
 }
 
+/* Writes u's decimal digits so that they end at `end`; returns where they start. (No snprintf: see path_put, jb_int.) */
+static char *digits_before(char *end, unsigned long long u)
+{
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    return end;
+}
+
 /*
  * Field paths are built for every member read, found wrong or not, so they are
  * put together with memcpy rather than snprintf. Each piece is cut to what fits
@@ -55,12 +65,8 @@ static void path_key(char *out, const char *prefix, const char *key)
 static void path_index(char *out, const char *prefix, size_t i)
 {
     char t[24];
-    char *o = t + sizeof(t);
-    *--o = ']';
-    do {
-        *--o = (char)('0' + i % 10);
-        i /= 10;
-    } while (i != 0);
+    t[sizeof(t) - 1] = ']';
+    char *o = digits_before(t + sizeof(t) - 1, i);
     *--o = '[';
     size_t at = 0;
     out[0] = '\0';
@@ -693,12 +699,7 @@ static void jb_str(struct jbuf *j, const char *s)
 static void jb_int(struct jbuf *j, long long v)
 {
     char t[24];
-    char *o = t + sizeof(t);
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--o = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
+    char *o = digits_before(t + sizeof(t), v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
     if (v < 0)
         *--o = '-';
     jb_raw(j, o, (size_t)(t + sizeof(t) - o));
